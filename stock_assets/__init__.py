@@ -1,0 +1,1 @@
+"""Dagster assets for daily stock prices: Alpha Vantage answers, cleaned prices, a Postgres table."""

@@ -1,0 +1,146 @@
+"""An Alpha Vantage answer as received, and its classification before anyone parses it.
+
+Alpha Vantage reports errors as HTTP 200 JSON bodies, even for ``datatype=csv``, so every body
+is classified on its keys and text: a good answer passes, anything else raises the
+`stock_assets.ingest.errors` exception that says what to do about it.
+"""
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from stock_assets.ingest.errors import (
+    AlphaVantageError,
+    InvalidApiKey,
+    MalformedAnswer,
+    PlanError,
+    QuotaExhausted,
+    SymbolRejected,
+    Throttled,
+)
+
+SERIES_KEY = "Time Series (Daily)"
+CSV_HEADERS = (b"timestamp,open,high,low,close,", b"timestamp,open,high,low,close,adjusted_close,")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer, byte for byte, with when, where and how it was fetched (URL without key)."""
+
+    symbol: str
+    function: str
+    outputsize: str
+    datatype: str
+    source: str
+    url: str
+    fetched_at: str
+    status_code: int
+    content_type: str
+    body: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    def to_record(self) -> dict:
+        """A JSON-ready record; the body stays verbatim (text when UTF-8, else base64)."""
+        record = asdict(self)
+        try:
+            record["body"] = self.body.decode("utf-8")
+            record["body_encoding"] = "utf-8"
+        except UnicodeDecodeError:
+            record["body"] = base64.b64encode(self.body).decode("ascii")
+            record["body_encoding"] = "base64"
+        record["body_sha256"] = self.sha256
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Answer":
+        fields = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
+        if record.get("body_encoding") == "base64":
+            fields["body"] = base64.b64decode(record["body"])
+        else:
+            fields["body"] = record["body"].encode("utf-8")
+        answer = cls(**fields)
+        if "body_sha256" in record and answer.sha256 != record["body_sha256"]:
+            raise ValueError(f"{answer.symbol}: stored answer body does not match its sha256")
+        return answer
+
+
+def redact(text: str, secret: str) -> str:
+    """Replace every occurrence of the secret (the API key) with ***."""
+    return text.replace(secret, "***") if secret else text
+
+
+_PREMIUM_PARAMETER = re.compile(r"the (\S+) parameter value is a premium feature", re.IGNORECASE)
+
+
+def _classify_notice(symbol: str, text: str) -> AlphaVantageError:
+    """Turn an `Information`/`Note` text into the exception that says what to do."""
+    lowered = text.lower()
+    if "demo" in lowered and "api key" in lowered:
+        return PlanError(symbol, f"the demo API key only serves demo requests: {text}")
+    if match := _PREMIUM_PARAMETER.search(text):
+        return PlanError(
+            symbol,
+            f"{match.group(1)} is premium-only for this key; set ALPHAVANTAGE_FULL_HISTORY=false "
+            "or use a premium plan (ALPHAVANTAGE_PREMIUM=true)",
+        )
+    if "premium endpoint" in lowered:
+        return PlanError(
+            symbol,
+            "this endpoint is premium-only for this key; unset ALPHAVANTAGE_PREMIUM "
+            "or upgrade the plan",
+        )
+    if re.search(r"per (second|minute)|call frequency|spreading out|burst", lowered):
+        return Throttled(symbol, text)
+    if re.search(r"per day|daily", lowered):
+        return QuotaExhausted(symbol, text)
+    return PlanError(symbol, f"unexpected notice: {text}")
+
+
+def _check_json(symbol: str, body: bytes, secret: str) -> dict:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise MalformedAnswer(symbol, f"body is not valid JSON ({len(body)} bytes)") from None
+    if not isinstance(payload, dict):
+        raise MalformedAnswer(symbol, "JSON body is not an object")
+    if "Error Message" in payload:
+        text = redact(str(payload["Error Message"]), secret)
+        if "apikey" in text.lower():
+            raise InvalidApiKey(symbol, text)
+        raise SymbolRejected(symbol, text)
+    for key in ("Information", "Note"):
+        if key in payload:
+            raise _classify_notice(symbol, redact(str(payload[key]), secret))
+    return payload
+
+
+def _check_csv(symbol: str, body: bytes) -> None:
+    if not body.startswith(CSV_HEADERS):
+        raise MalformedAnswer(symbol, "CSV body does not start with the daily-series header")
+    if not body.endswith(b"\n"):
+        raise MalformedAnswer(symbol, "CSV body is truncated (no final line end)")
+    lines = body.splitlines()
+    width = lines[0].count(b",")
+    if len(lines) < 2 or any(line.count(b",") != width for line in lines[1:]):
+        raise MalformedAnswer(symbol, "CSV body has no rows or rows of the wrong width")
+
+
+def check_answer(answer: Answer, *, secret: str = "") -> None:
+    """Raise the matching error unless the answer holds a daily price series.
+
+    `secret` (the API key) is redacted from any text quoted in the error.
+    """
+    body = answer.body.lstrip()
+    if body.startswith(b"{") or answer.datatype == "json":
+        payload = _check_json(answer.symbol, body, secret)
+        if answer.datatype == "csv" or SERIES_KEY not in payload:
+            raise MalformedAnswer(
+                answer.symbol, f"JSON answer without {SERIES_KEY!r}: keys {sorted(payload)[:5]}"
+            )
+        return
+    _check_csv(answer.symbol, body)

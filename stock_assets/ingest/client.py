@@ -1,0 +1,139 @@
+"""The Alpha Vantage client: one daily-series request per call, paced, retried and classified.
+
+The API key travels in the query string, so no URL with the key is ever logged, raised or
+stored: answers record the URL without it, and errors are raised outside the `except` block
+so the underlying `requests` exception (which quotes the URL) is not chained onto them.
+"""
+
+import logging
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import requests
+import tenacity
+
+from stock_assets.ingest.answers import Answer, check_answer, redact
+from stock_assets.ingest.budget import RequestBudget
+from stock_assets.ingest.errors import AlphaVantageError, HttpRefused, Unavailable
+from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED, SampleAdapter
+from stock_assets.watchlist import validate_symbol
+
+log = logging.getLogger(__name__)
+OFFLINE_URL = "http://alphavantage-sample.offline/query"  # served in-process, never sent
+
+
+class _RedactFilter(logging.Filter):
+    """Keeps API keys out of urllib3's debug lines, which print request paths."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = redact(text, secret)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._clean(str(record.msg))
+        args = record.args if isinstance(record.args, tuple) else ()
+        record.args = tuple(self._clean(a) if isinstance(a, str) else a for a in args)
+        return True
+
+
+_redactor = _RedactFilter()
+logging.getLogger("urllib3.connectionpool").addFilter(_redactor)
+
+
+class AlphaVantageClient:
+    """Fetches daily series; `offline()` builds one that answers from the bundled sample."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        budget: RequestBudget | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        attempts: int = 5,
+        backoff_seconds: float = 1.0,
+    ):
+        self._api_key = api_key
+        self.base_url = base_url
+        self.source = "offline-sample" if base_url == OFFLINE_URL else "alphavantage"
+        self._budget = budget
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(multiplier=backoff_seconds, max=60),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        if api_key:
+            _redactor.secrets.add(api_key)
+
+    @classmethod
+    def offline(cls) -> "AlphaVantageClient":
+        session = requests.Session()
+        session.mount(OFFLINE_URL, SampleAdapter())
+        return cls(api_key="", base_url=OFFLINE_URL, session=session, attempts=1)
+
+    def fetch_daily(
+        self, symbol: str, *, adjusted: bool = False, outputsize: str = "full",
+        datatype: str = "json",
+    ) -> Answer:
+        """Fetch one symbol's daily series; raises an `AlphaVantageError` subclass on failure."""
+        symbol = validate_symbol(symbol)
+        params = {
+            "function": DAILY_ADJUSTED if adjusted else DAILY,
+            "symbol": symbol,
+            "outputsize": outputsize,
+            "datatype": datatype,
+        }
+        return self._retrying(self._request_once, params)
+
+    def _request_once(self, params: dict[str, str]) -> Answer:
+        symbol = params["symbol"]
+        if self._budget is not None:
+            self._budget.acquire(symbol)
+        query = dict(params, apikey=self._api_key) if self._api_key else params
+        public_url = f"{self.base_url}?{urlencode(params)}"
+        fetched_at = datetime.now(UTC).isoformat()
+        failure = None
+        try:
+            response = self._session.get(self.base_url, params=query, timeout=self._timeout)
+            body = response.content
+        except requests.RequestException as exc:
+            failure = f"{type(exc).__name__} from {redact(self.base_url, self._api_key)}"
+        if failure is not None:
+            raise Unavailable(symbol, failure)
+        if response.status_code >= 500 or response.status_code == 429:
+            raise Unavailable(symbol, f"HTTP {response.status_code} from {self.base_url}")
+        if response.status_code != 200:
+            raise HttpRefused(symbol, f"HTTP {response.status_code} from {self.base_url}")
+        answer = Answer(
+            symbol=symbol,
+            function=params["function"],
+            outputsize=params["outputsize"],
+            datatype=params["datatype"],
+            source=self.source,
+            url=public_url,
+            fetched_at=fetched_at,
+            status_code=response.status_code,
+            content_type=response.headers.get("Content-Type", ""),
+            body=body,
+        )
+        check_answer(answer, secret=self._api_key)
+        return answer
+
+    @staticmethod
+    def _log_retry(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, AlphaVantageError):
+            log.warning(
+                "%s (attempt %d); retrying in %.1fs",
+                error, state.attempt_number, state.next_action.sleep if state.next_action else 0,
+            )

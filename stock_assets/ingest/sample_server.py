@@ -1,0 +1,175 @@
+"""A loopback Alpha Vantage-compatible HTTP server over the bundled sample, with fault injection.
+
+Tests, benchmarks and hand checks point ``ALPHAVANTAGE_BASE_URL`` at it. It serves
+``/query?function=…&symbol=…&outputsize=…&datatype=…&apikey=…`` like the real API and can be told
+to answer a symbol with any error payload, a throttle note, a 5xx, an HTML page, a slow answer or
+a truncated body::
+
+    python -m stock_assets.ingest.sample_server --port 8765 --fail IBM=error_invalid_call
+"""
+
+import argparse
+import threading
+import time
+from collections import defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from stock_assets.ingest.sample_source import Reply, SampleAnswers, error_payload, query_params
+
+_BURST = (
+    b'{\n    "Information": "Thank you for using Alpha Vantage! Please consider spreading out '
+    b'your free API requests more sparingly (1 request per second)."\n}'
+)
+_DEMO = (
+    b'{\n    "Information": "The **demo** API key is for demo purposes only. Please claim your '
+    b'free API key at (https://www.alphavantage.co/support/#api-key) to explore our full API '
+    b'offerings."\n}'
+)
+FAULTS = {
+    "error_invalid_call", "error_apikey_missing", "information_rate_limit_daily",
+    "information_premium_endpoint", "information_outputsize_full_premium",
+    "note_rate_limit_per_minute_legacy", "information_burst", "information_demo",
+    "http_500", "http_503", "html", "slow", "truncated", "cut",
+}
+
+
+class SampleServer:
+    """Serve the sample on 127.0.0.1; `fail()` queues faults per symbol ('*' for any)."""
+
+    def __init__(
+        self,
+        answers: SampleAnswers | None = None,
+        *,
+        api_key: str | None = None,
+        latency: float = 0.0,
+        slow_seconds: float = 3.0,
+        port: int = 0,
+    ):
+        self.answers = answers or SampleAnswers()
+        self.api_key = api_key
+        self.latency = latency
+        self.slow_seconds = slow_seconds
+        self.requests: list[dict[str, str]] = []
+        self._faults: dict[str, deque[str]] = defaultdict(deque)
+        self._sticky: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/query"
+
+    def fail(self, symbol: str, *faults: str, sticky: bool = False) -> None:
+        """Answer the next requests for `symbol` with these faults (forever if sticky)."""
+        unknown = set(faults) - FAULTS
+        if unknown:
+            raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
+        with self._lock:
+            if sticky:
+                self._sticky[symbol] = faults[0]
+            else:
+                self._faults[symbol].extend(faults)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._sticky.clear()
+            self.requests.clear()
+
+    def _next_fault(self, symbol: str) -> str | None:
+        with self._lock:
+            for name in (symbol, "*"):
+                if self._faults.get(name):
+                    return self._faults[name].popleft()
+            return self._sticky.get(symbol) or self._sticky.get("*")
+
+    def reply(self, params: dict[str, str]) -> tuple[Reply, str | None]:
+        """The reply for one request and the fault applied, if any."""
+        with self._lock:
+            self.requests.append(params)
+        if self.api_key is not None and params.get("apikey") != self.api_key:
+            return Reply(200, "application/json", error_payload("error_apikey_missing")), None
+        fault = self._next_fault(params.get("symbol", ""))
+        if fault is None or fault in {"slow", "truncated", "cut"}:
+            return self.answers.answer(params), fault
+        if fault.startswith("http_"):
+            return Reply(int(fault[5:]), "text/plain", b"upstream error"), fault
+        if fault == "html":
+            return Reply(200, "text/html", b"<html><body>502 Bad Gateway</body></html>"), fault
+        body = {"information_burst": _BURST, "information_demo": _DEMO}.get(fault)
+        return Reply(200, "application/json", body or error_payload(fault)), fault
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                if not self.path.startswith("/query"):
+                    self.send_error(404)
+                    return
+                reply, fault = server.reply(query_params(self.path))
+                time.sleep(server.latency + (server.slow_seconds if fault == "slow" else 0))
+                body = reply.body
+                length = len(body)
+                if fault in {"truncated", "cut"}:
+                    body = body[: len(body) // 2]
+                    length = len(body) if fault == "truncated" else length
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(length))
+                if fault == "cut":
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # request lines carry the API key
+
+        return Handler
+
+    def start(self) -> "SampleServer":
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "SampleServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--api-key", help="answer other keys with the invalid-key payload")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each reply")
+    parser.add_argument(
+        "--fail", action="append", default=[], metavar="SYMBOL=FAULT",
+        help=f"always answer SYMBOL with FAULT, one of: {', '.join(sorted(FAULTS))}",
+    )
+    args = parser.parse_args()
+    server = SampleServer(api_key=args.api_key, latency=args.latency, port=args.port)
+    for item in args.fail:
+        symbol, fault = item.split("=", 1)
+        server.fail(symbol, fault, sticky=True)
+    print(f"Alpha Vantage-compatible sample server on {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server._httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server._httpd.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The configuration contract: every environment variable the project reads, with its default.
+
+This is the one place that looks at the environment. A variable that is set becomes a
+``dg.EnvVar`` (so the UI shows its name, never its value); an unset one becomes its default.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from stock_assets.watchlist import parse_watchlist
+
+DEFAULT_BASE_URL = "https://www.alphavantage.co/query"
+DEFAULT_DATA_DIR = "stock_assets_data"
+
+
+def _env(name: str, default: str) -> str | dg.EnvVar:
+    return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
+
+
+def _env_int(name: str, default: int) -> int | dg.EnvVar:
+    return dg.EnvVar.int(name) if os.environ.get(name, "").strip() else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name}={value!r} is not a boolean: use true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, resolved once when the definitions load."""
+
+    symbols: list[str]
+    api_key: str | dg.EnvVar
+    base_url: str | dg.EnvVar
+    requests_per_second: int | dg.EnvVar
+    requests_per_minute: int | dg.EnvVar
+    requests_per_day: int | dg.EnvVar
+    premium: bool
+    full_history: bool
+    storage_url: str | dg.EnvVar
+    database_url: str | dg.EnvVar
+    prices_format: str
+
+    @property
+    def offline(self) -> bool:
+        return not isinstance(self.api_key, dg.EnvVar)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = Path(os.environ.get("STOCK_ASSETS_DATA_DIR") or DEFAULT_DATA_DIR).absolute()
+        return cls(
+            symbols=parse_watchlist(os.environ.get("STOCK_ASSETS_SYMBOLS")),
+            api_key=_env("ALPHAVANTAGE_API_KEY", ""),
+            base_url=_env("ALPHAVANTAGE_BASE_URL", DEFAULT_BASE_URL),
+            requests_per_second=_env_int("ALPHAVANTAGE_REQUESTS_PER_SECOND", 1),
+            requests_per_minute=_env_int("ALPHAVANTAGE_REQUESTS_PER_MINUTE", 5),
+            requests_per_day=_env_int("ALPHAVANTAGE_REQUESTS_PER_DAY", 25),
+            premium=_env_bool("ALPHAVANTAGE_PREMIUM", False),
+            full_history=_env_bool("ALPHAVANTAGE_FULL_HISTORY", True),
+            storage_url=_env("STOCK_ASSETS_STORAGE_URL", str(data_dir / "objects")),
+            database_url=_env(
+                "STOCK_ASSETS_DATABASE_URL", f"sqlite:///{data_dir / 'stock_assets.sqlite'}"
+            ),
+            prices_format=os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or "parquet",
+        )

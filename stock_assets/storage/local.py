@@ -1,0 +1,154 @@
+"""The local-folder backend: temp file in the same folder, fsync, `os.replace`, fsync the folder.
+
+The SHA-256 rides along as an extended attribute set on the temp file before the rename, so
+content and checksum are published together. Writers to one key take an advisory lock, which
+makes compare-and-swap exact and tells a dead writer's temp file from a live one's.
+"""
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from stock_assets.storage.objects import (
+    ConcurrentUpdateError,
+    ObjectNotFound,
+    ObjectStore,
+    ObjectVersion,
+    StoreUnavailable,
+    sha256_hex,
+)
+
+XATTR = "user.stock_assets.sha256"
+TMP_MARK = ".tmp-"
+
+
+def _read_xattr(path: Path) -> str:
+    try:
+        return os.getxattr(path, XATTR).decode()
+    except OSError:
+        return ""
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalFolderStore(ObjectStore):
+    """Objects as plain files below `root`, readable by any tool that reads files."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).absolute()
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def _path(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or key.startswith("/") or any(p in {"..", "."} for p in parts):
+            raise ValueError(f"invalid object key {key!r}")
+        return self.root.joinpath(*parts)
+
+    @contextlib.contextmanager
+    def _locked(self, path: Path, *, blocking: bool = True) -> Iterator[bool]:
+        lock_path = path.parent / f".{path.name}.lock"
+        with open(lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _version(self, path: Path, data: bytes | None = None) -> ObjectVersion:
+        stored = _read_xattr(path)
+        etag = stored or sha256_hex(data if data is not None else path.read_bytes())
+        size = len(data) if data is not None else path.stat().st_size
+        return ObjectVersion(uri=str(path), etag=etag, sha256=stored, size=size)
+
+    def _publish(self, key, data, sha256, if_match, if_absent, content_type) -> ObjectVersion:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create folder {path.parent}: {exc.strerror}") from exc
+        with self._locked(path):
+            current = self._head(key)
+            if if_absent and current is not None:
+                raise ConcurrentUpdateError(f"concurrent update: {path} was created meanwhile")
+            if if_match is not None and (current is None or current.etag != if_match):
+                raise ConcurrentUpdateError(
+                    f"concurrent update: {path} changed since it was read (expected {if_match})"
+                )
+            self._remove_temp_files(path)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TMP_MARK}")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                with contextlib.suppress(OSError):
+                    os.setxattr(tmp, XATTR, sha256.encode())
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            _fsync_dir(path.parent)
+        return ObjectVersion(uri=str(path), etag=sha256, sha256=sha256, size=len(data))
+
+    def _fetch(self, key: str) -> tuple[bytes, ObjectVersion]:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as handle:
+                # Read the checksum from the open file: a rename after open cannot mix versions.
+                data = handle.read()
+                try:
+                    stored = os.getxattr(handle.fileno(), XATTR).decode()
+                except OSError:
+                    stored = ""
+        except FileNotFoundError:
+            raise ObjectNotFound(f"no object at {path}") from None
+        except IsADirectoryError:
+            raise ObjectNotFound(f"{path} is a folder, not an object") from None
+        version = ObjectVersion(
+            uri=str(path), etag=stored or sha256_hex(data), sha256=stored, size=len(data)
+        )
+        return data, version
+
+    def _head(self, key: str) -> ObjectVersion | None:
+        path = self._path(key)
+        try:
+            return self._version(path)
+        except FileNotFoundError:
+            return None
+
+    def _remove_temp_files(self, path: Path) -> int:
+        """Delete temp files of `path` left by killed writers (caller holds the key's lock)."""
+        removed = 0
+        for tmp in path.parent.glob(f".{path.name}{TMP_MARK}*"):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                removed += 1
+        return removed
+
+    def cleanup(self, prefix: str = "", *, older_than_seconds: float = 0) -> int:
+        """Remove temp files whose writer is gone (its lock is free), below `prefix`."""
+        base = self._path(prefix) if prefix else self.root
+        removed = 0
+        for tmp in base.rglob(f".*{TMP_MARK}*") if base.exists() else []:
+            name = tmp.name[1:].split(TMP_MARK, 1)[0]
+            target = tmp.parent / name
+            with self._locked(target, blocking=False) as acquired:
+                if acquired:
+                    removed += self._remove_temp_files(target)
+        return removed

@@ -1,0 +1,37 @@
+"""The watchlist: which ticker symbols exist as partitions, and what a valid symbol is."""
+
+import re
+
+import dagster as dg
+
+SAMPLE_SYMBOLS = ("AAPL", "MSFT", "IBM", "GOOG", "FB")
+
+# A first character that is a letter or digit keeps "." and ".." (path traversal) out.
+_SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9.\-]{0,9}")
+
+
+class InvalidSymbolError(ValueError):
+    """A ticker symbol that must never reach a request, an object key or SQL."""
+
+
+def validate_symbol(symbol: str) -> str:
+    """Return the symbol unchanged if it is upper-case letters, digits, '.' or '-', 1-10 long."""
+    if not isinstance(symbol, str) or not _SYMBOL.fullmatch(symbol):
+        raise InvalidSymbolError(
+            f"invalid ticker symbol {symbol!r}: use 1-10 upper-case letters, digits, '.' or '-', "
+            "starting with a letter or digit (e.g. AAPL, BRK.B, BF-B)"
+        )
+    return symbol
+
+
+def parse_watchlist(text: str | None) -> list[str]:
+    """Parse a comma- or space-separated watchlist, validating each symbol and dropping repeats."""
+    if text is None or not text.strip():
+        return list(SAMPLE_SYMBOLS)
+    symbols = [s.strip() for s in re.split(r"[,\s]+", text) if s.strip()]
+    return list(dict.fromkeys(validate_symbol(s) for s in symbols))
+
+
+def symbol_partitions(symbols: list[str]) -> dg.StaticPartitionsDefinition:
+    """One partition per watchlist symbol, shared by every asset."""
+    return dg.StaticPartitionsDefinition([validate_symbol(s) for s in symbols])
