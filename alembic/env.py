@@ -1,0 +1,45 @@
+"""Alembic environment: migrations target `stock_assets.warehouse.schema.metadata`.
+
+The connection comes from the caller (`stock_assets.warehouse.migrations` passes one), from
+``-x url=…``, or from the project's settings (``STOCK_ASSETS_DATABASE_URL``).
+"""
+
+import sqlalchemy as sa
+from alembic import context
+
+from stock_assets.warehouse.schema import metadata
+
+
+def _url() -> str:
+    url = context.get_x_argument(as_dictionary=True).get("url")
+    if url:
+        return url
+    from stock_assets.settings import Settings
+
+    configured = Settings.from_env().database_url
+    return configured if isinstance(configured, str) else configured.get_value()
+
+
+def _run(connection: sa.Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if context.is_offline_mode():
+    context.configure(url=_url(), target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+elif connection is not None:
+    _run(connection)
+else:
+    engine = sa.create_engine(_url())
+    with engine.begin() as conn:
+        _run(conn)
+    engine.dispose()

@@ -1,0 +1,1 @@
+"""Prices: parsing Alpha Vantage answers into typed daily prices and keeping their history."""

@@ -1,0 +1,45 @@
+"""Merging a new answer into the stored price history without ever losing a day."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from stock_assets.prices import schema
+
+
+@dataclass(frozen=True)
+class MergeStats:
+    added: int
+    revised: int
+    unchanged: int
+
+    def as_metadata(self) -> dict[str, int]:
+        return {"rows_added": self.added, "rows_revised": self.revised,
+                "rows_unchanged": self.unchanged}
+
+
+def merge_history(history: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.DataFrame, MergeStats]:
+    """History plus the new answer's days: new days added, changed days revised, none dropped.
+
+    A compact answer (last 100 days) therefore extends a full history instead of truncating it.
+    """
+    if history is None or history.empty:
+        return schema.conform(new), MergeStats(len(new), 0, 0)
+    history = schema.conform(history)
+    new = schema.conform(new)
+    joined = history.merge(new, on="trade_date", how="outer", suffixes=("_old", ""),
+                           indicator=True)
+    both = joined["_merge"] == "both"
+    columns = [c for c in schema.VALUES if c in new.columns and f"{c}_old" in joined.columns]
+    old = joined.loc[both, [f"{c}_old" for c in columns]].to_numpy(dtype="float64")
+    fresh = joined.loc[both, columns].to_numpy(dtype="float64")
+    same = ((old == fresh) | (np.isnan(old) & np.isnan(fresh))).all(axis=1)
+    stats = MergeStats(
+        added=int((joined["_merge"] == "right_only").sum()),
+        revised=int((~same).sum()),
+        unchanged=int(same.sum()),
+    )
+    kept = history[~history["trade_date"].isin(new["trade_date"])]
+    merged = pd.concat([kept, new], ignore_index=True)
+    return schema.conform(merged), stats

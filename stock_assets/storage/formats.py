@@ -1,0 +1,93 @@
+"""File formats for stored values: JSON, CSV and Parquet, each plain enough for any reader.
+
+Tables become Parquet, CSV (with header) or NDJSON records (one JSON object per line, dates as
+ISO text), which pandas, pyarrow, DuckDB and Athena read without this project. Other JSON-ready
+values (the raw answers' records) become one JSON document. Parquet output is deterministic:
+the same frame gives the same bytes.
+"""
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+
+class UnknownFormatError(ValueError):
+    """A format name this project cannot write."""
+
+
+class UnreadableObjectError(ValueError):
+    """Stored bytes that do not parse in the format they claim."""
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates and timestamps as ISO text, so JSON carries them readably."""
+    out = frame.copy()
+    for name in out.columns:
+        arrow_type = getattr(out[name].dtype, "pyarrow_dtype", None)
+        if pd.api.types.is_datetime64_any_dtype(out[name]) or (
+            arrow_type is not None and pa.types.is_temporal(arrow_type)
+        ):
+            out[name] = out[name].astype("string[pyarrow]").str.replace(" 00:00:00", "")
+    return out
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    extension: str
+    content_type: str
+
+    def encode(self, value: Any) -> bytes:
+        if self.name == "json":
+            if isinstance(value, pd.DataFrame):
+                return _iso_dates(value).to_json(orient="records", lines=True).encode()
+            return json.dumps(value, ensure_ascii=False).encode()
+        if not isinstance(value, pd.DataFrame):
+            raise TypeError(f"{self.name} stores tables; got {type(value).__name__}")
+        sink = io.BytesIO()
+        if self.name == "parquet":
+            pq.write_table(_arrow(value), sink)
+        else:
+            pa_csv.write_csv(_arrow(value), sink)
+        return sink.getvalue()
+
+    def decode(self, data: bytes, *, as_frame: bool) -> Any:
+        try:
+            if self.name == "parquet":
+                return pq.read_table(io.BytesIO(data)).to_pandas()
+            if self.name == "csv":
+                return pa_csv.read_csv(io.BytesIO(data)).to_pandas()
+            if as_frame:
+                if not data.strip():
+                    return pd.DataFrame()
+                return pa_json.read_json(io.BytesIO(data)).to_pandas()
+            return json.loads(data)
+        except (pa.ArrowException, ValueError) as exc:
+            raise UnreadableObjectError(f"not valid {self.name}: {exc}") from exc
+
+
+FORMATS = {
+    "json": Format("json", "json", "application/json"),
+    "csv": Format("csv", "csv", "text/csv"),
+    "parquet": Format("parquet", "parquet", "application/vnd.apache.parquet"),
+}
+
+
+def get_format(name: str) -> Format:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise UnknownFormatError(
+            f"unknown storage format {name!r}; choose one of {', '.join(FORMATS)}"
+        ) from None

@@ -1,0 +1,168 @@
+"""The atomic IO manager: every asset value stored as one plain object per partition.
+
+Layout: ``<store root>/<asset key path>/<partition>.<ext>`` (unpartitioned: ``<asset key
+path>.<ext>``). The format comes from the asset's definition metadata (``{"format": "csv"}``)
+or the manager's default. Partitioned values travel as ``{partition_key: value}`` in both
+directions, so a single-run backfill writes and reads several partitions in one step.
+
+Two per-asset options in definition metadata:
+- ``"archive": True`` also keeps every write under an immutable key
+  (``<asset key path>/_history/<partition>/<time>_<run id>.<ext>``): nothing fetched is lost.
+- An asset that reads its own stored value with `read_current` (read-modify-write) gets its
+  write made conditional on that version, so a concurrent writer cannot be silently overwritten.
+"""
+
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+import dagster as dg
+import pandas as pd
+from pydantic import PrivateAttr
+
+from stock_assets.storage.formats import Format, UnreadableObjectError, get_format
+from stock_assets.storage.objects import CorruptObject, ObjectVersion
+from stock_assets.storage.resources import ObjectStoreResource
+
+PREVIEW_ROWS = 5
+_UNCONDITIONAL = object()
+
+
+def object_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format) -> str:
+    path = "/".join(asset_key.path)
+    return f"{path}/{partition}.{fmt.extension}" if partition else f"{path}.{fmt.extension}"
+
+
+def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, run_id: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{'/'.join(asset_key.path)}/_history/{partition or '_'}/{stamp}_{run_id[:8]}.{fmt.extension}"
+
+
+def _wants_frame(dagster_type: dg.DagsterType) -> bool:
+    typing_type = dagster_type.typing_type
+    return typing_type is pd.DataFrame or pd.DataFrame in get_args(typing_type)
+
+
+def _preview(frame: pd.DataFrame) -> dg.TableMetadataValue:
+    head = frame.head(PREVIEW_ROWS)
+    records = [
+        dg.TableRecord({k: (v if isinstance(v, int | float | bool) else str(v))
+                        for k, v in row.items() if not pd.isna(v)})
+        for row in head.to_dict(orient="records")
+    ]
+    columns = [dg.TableColumn(str(name), str(dtype)) for name, dtype in frame.dtypes.items()]
+    return dg.MetadataValue.table(records, dg.TableSchema(columns))
+
+
+class AtomicIOManager(dg.ConfigurableIOManager):
+    """Stores asset values atomically in an `ObjectStoreResource` as JSON, CSV or Parquet."""
+
+    store: dg.ResourceDependency[ObjectStoreResource]
+    default_format: str = "parquet"
+    _expected: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def format_for(self, definition_metadata: dict | None) -> Format:
+        return get_format((definition_metadata or {}).get("format", self.default_format))
+
+    def _load_key(self, key: str, fmt: Format, *, as_frame: bool) -> tuple[Any, ObjectVersion]:
+        stored = self.store.get_store().get(key)
+        try:
+            return fmt.decode(stored.data, as_frame=as_frame), stored.version
+        except UnreadableObjectError as exc:
+            raise CorruptObject(f"{stored.version.uri} is unreadable: {exc}") from exc
+
+    def read_current(
+        self, context: dg.AssetExecutionContext, partition: str | None, *, as_frame: bool = True
+    ) -> Any:
+        """This asset's stored value for `partition` (None if absent), arming a conditional write.
+
+        The write of this partition that follows in the same step succeeds only if the object is
+        still the version read here (or still absent); otherwise it fails with a
+        "concurrent update" error and Dagster's retry can redo the work on fresh data.
+        """
+        fmt = self.format_for(context.assets_def.metadata_by_key[context.asset_key])
+        key = object_key(context.asset_key, partition, fmt)
+        if self.store.get_store().head(key) is None:
+            self._expected[key] = None
+            return None
+        value, version = self._load_key(key, fmt, as_frame=as_frame)
+        self._expected[key] = version.etag
+        return value
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        fmt = self.format_for(context.definition_metadata)
+        archive = bool((context.definition_metadata or {}).get("archive"))
+        if context.has_asset_partitions:
+            expected = set(context.asset_partition_keys)
+            if not isinstance(obj, dict) or set(obj) != expected:
+                got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+                raise TypeError(
+                    f"{context.asset_key.to_user_string()} must return "
+                    f"{{partition_key: value}} for {sorted(expected)}; got {got}"
+                )
+            values = obj
+        else:
+            values = {None: obj}
+        written = {
+            partition: self._write(context, fmt, partition, value, archive)
+            for partition, value in values.items()
+        }
+        context.add_output_metadata(self._metadata(fmt, written))
+
+    def _write(self, context, fmt, partition, value, archive) -> dict:
+        store = self.store.get_store()
+        data = fmt.encode(value)
+        key = object_key(context.asset_key, partition, fmt)
+        info: dict[str, Any] = {}
+        if archive:
+            kept = store.put(
+                archive_key(context.asset_key, partition, fmt, context.run_id), data,
+                if_absent=True, content_type=fmt.content_type,
+            )
+            info["archived_uri"] = kept.uri
+        expected = self._expected.pop(key, _UNCONDITIONAL)
+        conditions = (
+            {} if expected is _UNCONDITIONAL
+            else {"if_absent": True} if expected is None
+            else {"if_match": expected}
+        )
+        version = store.put(key, data, content_type=fmt.content_type, **conditions)
+        info.update(uri=version.uri, bytes=version.size, sha256=version.sha256, etag=version.etag)
+        if version.version_id and version.version_id != "null":
+            info["version_id"] = version.version_id
+        if isinstance(value, pd.DataFrame):
+            info["rows"] = len(value)
+            info["preview"] = _preview(value)
+        return info
+
+    @staticmethod
+    def _metadata(fmt: Format, written: dict) -> dict:
+        if len(written) == 1:
+            info = next(iter(written.values()))
+            return {
+                "format": fmt.name,
+                **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v)
+                   for k, v in info.items()},
+            }
+        objects = {p: {k: v for k, v in i.items() if k != "preview"} for p, i in written.items()}
+        meta = {
+            "format": fmt.name,
+            "partitions": len(written),
+            "bytes": sum(i["bytes"] for i in written.values()),
+            "objects": dg.MetadataValue.json(objects),
+        }
+        if all("rows" in i for i in written.values()):
+            meta["rows"] = sum(i["rows"] for i in written.values())
+        return meta
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        upstream = context.upstream_output
+        fmt = self.format_for(upstream.definition_metadata if upstream else None)
+        as_frame = _wants_frame(context.dagster_type)
+        asset_key = context.asset_key
+        if not context.has_asset_partitions:
+            return self._load_key(object_key(asset_key, None, fmt), fmt, as_frame=as_frame)[0]
+        return {
+            partition: self._load_key(object_key(asset_key, partition, fmt), fmt,
+                                      as_frame=as_frame)[0]
+            for partition in context.asset_partition_keys
+        }

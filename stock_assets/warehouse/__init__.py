@@ -1,0 +1,1 @@
+"""Warehouse: the `daily_prices` table, its migrations and its transactional loader."""

@@ -1,0 +1,48 @@
+"""The `daily_prices` table: the single source of truth that the alembic migrations follow."""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+VALUE_COLUMNS = [
+    "open", "high", "low", "close", "volume", "adjusted_close", "dividend_amount",
+    "split_coefficient",
+]
+LINEAGE_COLUMNS = ["source_uri", "source_version", "run_id", "loaded_at"]
+
+
+def price_columns() -> list[sa.Column]:
+    """Key and value columns (fresh objects: a Column belongs to one table)."""
+    return [
+        sa.Column("symbol", sa.String(10), nullable=False),
+        sa.Column("trade_date", sa.Date, nullable=False),
+        sa.Column("open", sa.Double, nullable=False),
+        sa.Column("high", sa.Double, nullable=False),
+        sa.Column("low", sa.Double, nullable=False),
+        sa.Column("close", sa.Double, nullable=False),
+        sa.Column("volume", sa.BigInteger, nullable=False),
+        sa.Column("adjusted_close", sa.Double),
+        sa.Column("dividend_amount", sa.Double),
+        sa.Column("split_coefficient", sa.Double),
+    ]
+
+
+def lineage_columns() -> list[sa.Column]:
+    """Where each row came from: the stored object, its checksum, the run and the time."""
+    return [
+        sa.Column("source_uri", sa.Text, nullable=False),
+        sa.Column("source_version", sa.Text, nullable=False),
+        sa.Column("run_id", sa.Text, nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+daily_prices = sa.Table(
+    "daily_prices",
+    metadata,
+    *price_columns(),
+    *lineage_columns(),
+    sa.PrimaryKeyConstraint("symbol", "trade_date", name="pk_daily_prices"),
+    sa.CheckConstraint("volume >= 0", name="ck_daily_prices_volume_nonnegative"),
+    comment="Cleaned daily stock prices, one row per symbol and trading day.",
+)
