@@ -66,9 +66,12 @@ class AtomicIOManager(dg.ConfigurableIOManager):
     def _load_key(self, key: str, fmt: Format, *, as_frame: bool) -> tuple[Any, ObjectVersion]:
         stored = self.store.get_store().get(key)
         try:
-            return fmt.decode(stored.data, as_frame=as_frame), stored.version
+            value = fmt.decode(stored.data, as_frame=as_frame)
         except UnreadableObjectError as exc:
             raise CorruptObject(f"{stored.version.uri} is unreadable: {exc}") from exc
+        if isinstance(value, pd.DataFrame):
+            value.attrs["source"] = {"uri": stored.version.uri, "sha256": stored.version.sha256}
+        return value, stored.version
 
     def read_current(
         self, context: dg.AssetExecutionContext, partition: str | None, *, as_frame: bool = True
@@ -126,6 +129,7 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             else {"if_match": expected}
         )
         version = store.put(key, data, content_type=fmt.content_type, **conditions)
+        context.log.info(f"stored {version.uri} ({version.size} bytes, sha256 {version.sha256[:12]}…)")
         info.update(uri=version.uri, bytes=version.size, sha256=version.sha256, etag=version.etag)
         if version.version_id and version.version_id != "null":
             info["version_id"] = version.version_id

@@ -1,12 +1,14 @@
 """The local-folder backend: temp file in the same folder, fsync, `os.replace`, fsync the folder.
 
 The SHA-256 rides along as an extended attribute set on the temp file before the rename, so
-content and checksum are published together. Writers to one key take an advisory lock, which
-makes compare-and-swap exact and tells a dead writer's temp file from a live one's.
+content and checksum are published together. Writers to one key take an advisory lock (lock
+files live apart, in ``<root>/.locks``), which makes compare-and-swap exact and tells a dead
+writer's temp file from a live one's.
 """
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from stock_assets.storage.objects import (
 
 XATTR = "user.stock_assets.sha256"
 TMP_MARK = ".tmp-"
+LOCKS = ".locks"
 
 
 def _read_xattr(path: Path) -> str:
@@ -57,8 +60,10 @@ class LocalFolderStore(ObjectStore):
 
     @contextlib.contextmanager
     def _locked(self, path: Path, *, blocking: bool = True) -> Iterator[bool]:
-        lock_path = path.parent / f".{path.name}.lock"
-        with open(lock_path, "a") as lock:
+        locks = self.root / LOCKS
+        locks.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(str(path.relative_to(self.root)).encode()).hexdigest()[:32]
+        with open(locks / f"{name}.lock", "a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
             except BlockingIOError:

@@ -19,7 +19,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
     """Where assets are stored: an s3:// URL or a local folder."""
 
     url: str
-    s3: S3Resource = S3Resource()
+    s3: S3Resource
     multipart_threshold_mib: int = 64
     _store: ObjectStore | None = PrivateAttr(default=None)
 

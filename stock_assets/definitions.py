@@ -1,0 +1,61 @@
+"""The code location: three assets, their resources, and the job that refreshes them all."""
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+
+from stock_assets.ingest.assets import raw_quotes
+from stock_assets.ingest.resources import AlphaVantageResource
+from stock_assets.partitions import symbols_partitions
+from stock_assets.prices.assets import cleaned_daily_prices
+from stock_assets.settings import Settings
+from stock_assets.storage.formats import get_format
+from stock_assets.storage.io_manager import AtomicIOManager
+from stock_assets.storage.resources import ObjectStoreResource
+from stock_assets.warehouse.assets import daily_prices_table
+from stock_assets.warehouse.resources import DatabaseResource
+
+ASSETS = [raw_quotes, cleaned_daily_prices, daily_prices_table]
+
+refresh_all = dg.define_asset_job(
+    "refresh_all",
+    selection=dg.AssetSelection.assets(*ASSETS),
+    partitions_def=symbols_partitions,
+    description="Fetch, clean and load every asset for the selected symbols.",
+)
+
+
+def check_formats(assets: list[dg.AssetsDefinition], default: str) -> None:
+    """Refuse an unknown storage format when the definitions load, not mid-run."""
+    for asset in assets:
+        for key, metadata in asset.metadata_by_key.items():
+            try:
+                get_format(metadata.get("format", default))
+            except ValueError as error:
+                raise ValueError(f"asset {key.to_user_string()}: {error}") from None
+
+
+def build_resources(settings: Settings) -> dict:
+    store = ObjectStoreResource(url=settings.storage_url, s3=S3Resource())
+    return {
+        "alphavantage": AlphaVantageResource(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            requests_per_second=settings.requests_per_second,
+            requests_per_minute=settings.requests_per_minute,
+            requests_per_day=settings.requests_per_day,
+            premium=settings.premium,
+            full_history=settings.full_history,
+        ),
+        "object_store": store,
+        "io_manager": AtomicIOManager(store=store, default_format="parquet"),
+        "database": DatabaseResource(url=settings.database_url),
+    }
+
+
+settings = Settings.from_env()
+check_formats(ASSETS, "parquet")
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[refresh_all],
+    resources=build_resources(settings),
+)

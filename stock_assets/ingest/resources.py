@@ -1,0 +1,48 @@
+"""The Alpha Vantage resource: the API key, endpoint, plan and request budget in one place."""
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from stock_assets.ingest.budget import RequestBudget
+from stock_assets.ingest.client import AlphaVantageClient
+
+
+class AlphaVantageResource(dg.ConfigurableResource):
+    """An empty `api_key` selects the offline sample source bundled with the package."""
+
+    api_key: str = ""
+    base_url: str = "https://www.alphavantage.co/query"
+    requests_per_second: int = 1
+    requests_per_minute: int = 5
+    requests_per_day: int = 25
+    premium: bool = False
+    full_history: bool = True
+    retry_backoff_seconds: float = 1.0
+    _client: AlphaVantageClient | None = PrivateAttr(default=None)
+
+    @property
+    def offline(self) -> bool:
+        return not self.api_key
+
+    def get_client(self) -> AlphaVantageClient:
+        """One client (one budget) per process."""
+        if self._client is None:
+            if self.offline:
+                self._client = AlphaVantageClient.offline()
+            else:
+                budget = RequestBudget(
+                    per_second=self.requests_per_second, per_minute=self.requests_per_minute,
+                    per_day=self.requests_per_day,
+                )
+                self._client = AlphaVantageClient(
+                    api_key=self.api_key, base_url=self.base_url, budget=budget,
+                    backoff_seconds=self.retry_backoff_seconds,
+                )
+        return self._client
+
+    def describe(self) -> str:
+        if self.offline:
+            return ("OFFLINE: ALPHAVANTAGE_API_KEY is not set, so answers come from the bundled "
+                    "real sample data (AAPL, MSFT, IBM, GOOG, FB, 2000-2013), not the live API")
+        plan = "premium (adjusted endpoint)" if self.premium else "free (daily endpoint)"
+        return f"Alpha Vantage at {self.base_url}, {plan} plan"

@@ -1,0 +1,140 @@
+"""The real parts every test may use: Postgres, an S3 server (moto, over HTTP) and a loopback
+Alpha Vantage-compatible server. Nothing here is mocked in-process."""
+
+import dataclasses
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+import sqlalchemy as sa
+from moto.server import ThreadedMotoServer
+
+from stock_assets.definitions import build_resources
+from stock_assets.ingest.sample_server import SampleServer
+from stock_assets.settings import Settings
+from stock_assets.warehouse.migrations import ensure_schema
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "STOCK_ASSETS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The admin URL of the local server; an unreachable server fails the run, never skips."""
+    engine = sa.create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required at {POSTGRES_ADMIN_URL} and is unreachable: {exc}")
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def make_postgres_database(postgres_server_url: str) -> Iterator:
+    """Factory of uniquely named databases, all dropped at the end of the session."""
+    admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"stock_assets_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return sa.make_url(postgres_server_url).set(database=name).render_as_string(
+            hide_password=False
+        )
+
+    yield make
+    with admin.connect() as connection:
+        for name in created:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(make_postgres_database) -> str:
+    """One migrated database for the session's Postgres tests."""
+    url = make_postgres_database()
+    engine = sa.create_engine(url)
+    ensure_schema(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
+    """An engine on the session database, with `daily_prices` emptied before the test."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("TRUNCATE daily_prices"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free loopback port; boto3 reaches it through AWS_ENDPOINT_URL."""
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in _AWS_ENV}
+    os.environ.update({**_AWS_ENV, "AWS_ENDPOINT_URL": endpoint})
+    yield endpoint
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ENDPOINT_URL": "",
+}
+
+
+@pytest.fixture
+def s3_client(moto_endpoint: str):
+    return boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def s3_bucket(s3_client) -> str:
+    """A fresh bucket per test."""
+    name = f"stock-assets-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def sample_server() -> Iterator[SampleServer]:
+    """The loopback Alpha Vantage-compatible server over the bundled sample."""
+    with SampleServer() as server:
+        yield server
+
+
+def make_resources(**overrides) -> dict:
+    """The project's resources as `definitions` builds them, with settings overridden."""
+    settings = dataclasses.replace(Settings.from_env(), **overrides)
+    resources = build_resources(settings)
+    resources["alphavantage"] = resources["alphavantage"].model_copy(
+        update={"retry_backoff_seconds": 0.01}
+    )
+    return resources
