@@ -40,6 +40,7 @@ class Settings:
     """Everything configurable, resolved once when the definitions load."""
 
     symbols: list[str]
+    data_dir: Path
     api_key: str | dg.EnvVar
     base_url: str | dg.EnvVar
     requests_per_second: int | dg.EnvVar
@@ -60,6 +61,7 @@ class Settings:
         data_dir = Path(os.environ.get("STOCK_ASSETS_DATA_DIR") or DEFAULT_DATA_DIR).absolute()
         return cls(
             symbols=parse_watchlist(os.environ.get("STOCK_ASSETS_SYMBOLS")),
+            data_dir=data_dir,
             api_key=_env("ALPHAVANTAGE_API_KEY", ""),
             base_url=_env("ALPHAVANTAGE_BASE_URL", DEFAULT_BASE_URL),
             requests_per_second=_env_int("ALPHAVANTAGE_REQUESTS_PER_SECOND", 1),

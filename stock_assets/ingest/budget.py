@@ -13,11 +13,12 @@ class RequestBudget:
     """Acquire one permit per HTTP request; a limit of 0 means unlimited."""
 
     def __init__(self, *, per_second: int = 1, per_minute: int = 5, per_day: int = 25):
-        rates = [
-            Rate(limit, interval)
-            for limit, interval in ((per_second, Duration.SECOND), (per_minute, Duration.MINUTE))
-            if limit > 0
-        ]
+        rates = []
+        # pyrate-limiter refuses a rate another one already implies (e.g. 5/s with 5/min).
+        if per_second > 0 and not 0 < per_minute <= per_second:
+            rates.append(Rate(per_second, Duration.SECOND))
+        if per_minute > 0 and not 0 < per_second * 60 <= per_minute:
+            rates.append(Rate(per_minute, Duration.MINUTE))
         self.per_day = per_day
         self._pace = Limiter(rates) if rates else None
         self._daily = Limiter(Rate(per_day, Duration.DAY)) if per_day > 0 else None
