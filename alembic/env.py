@@ -5,8 +5,8 @@ The connection comes from the caller (`stock_assets.warehouse.migrations` passes
 """
 
 import sqlalchemy as sa
-from alembic import context
 
+from alembic import context
 from stock_assets.warehouse.schema import metadata
 
 

@@ -1,4 +1,4 @@
-"""Dagster assets for daily stock prices: Alpha Vantage answers, cleaned prices, a Postgres table."""
+"""Dagster assets for daily stock prices: Alpha Vantage answers, cleaned prices, a SQL table."""
 
 import warnings
 

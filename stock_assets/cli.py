@@ -16,7 +16,6 @@ import dagster as dg
 from stock_assets.settings import Settings
 from stock_assets.watchlist import validate_symbol
 
-
 _QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
@@ -41,8 +40,11 @@ def materialize(symbols: list[str]) -> int:
     from stock_assets.definitions import defs, settings
 
     job = defs.resolve_job_def("refresh_all")
-    source = "offline sample (no ALPHAVANTAGE_API_KEY)" if settings.offline else _describe(
-        settings.base_url)
+    source = (
+        "offline sample (no ALPHAVANTAGE_API_KEY)"
+        if settings.offline
+        else _describe(settings.base_url)
+    )
     print(f"source:   {source}")
     print(f"storage:  {_describe(settings.storage_url)}")
     print(f"database: {defs.resources['database'].describe()}")
@@ -55,13 +57,19 @@ def materialize(symbols: list[str]) -> int:
             )
             seconds = time.perf_counter() - started
             if result.success:
-                print(f"[{number}/{len(symbols)}] {symbol}: ok ({seconds:.1f}s, run {result.run_id})")
+                print(
+                    f"[{number}/{len(symbols)}] {symbol}: ok ({seconds:.1f}s, run {result.run_id})"
+                )
             else:
                 failed.append(symbol)
-                print(f"[{number}/{len(symbols)}] {symbol}: FAILED ({seconds:.1f}s, run "
-                      f"{result.run_id}): {_first_error(result)}")
-    print(f"{len(symbols) - len(failed)} of {len(symbols)} symbols materialized"
-          + (f"; failed: {', '.join(failed)}" if failed else ""))
+                print(
+                    f"[{number}/{len(symbols)}] {symbol}: FAILED ({seconds:.1f}s, run "
+                    f"{result.run_id}): {_first_error(result)}"
+                )
+    print(
+        f"{len(symbols) - len(failed)} of {len(symbols)} symbols materialized"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 
@@ -81,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     unknown = sorted(set(symbols) - set(settings.symbols))
     if unknown:
-        parser.error(f"{', '.join(unknown)} not in the watchlist (STOCK_ASSETS_SYMBOLS): "
-                     f"{', '.join(settings.symbols)}")
+        parser.error(
+            f"{', '.join(unknown)} not in the watchlist (STOCK_ASSETS_SYMBOLS): "
+            f"{', '.join(settings.symbols)}"
+        )
     return materialize(symbols)
 
 

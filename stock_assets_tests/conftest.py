@@ -53,8 +53,10 @@ def make_postgres_database(postgres_server_url: str) -> Iterator:
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
         created.append(name)
-        return sa.make_url(postgres_server_url).set(database=name).render_as_string(
-            hide_password=False
+        return (
+            sa.make_url(postgres_server_url)
+            .set(database=name)
+            .render_as_string(hide_password=False)
         )
 
     yield make

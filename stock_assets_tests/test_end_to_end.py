@@ -20,17 +20,25 @@ ALL_ASSETS = dg.AssetSelection.all()
 
 def _production_resources(sample_server, s3_bucket, postgres_url, **extra):
     return make_resources(
-        api_key=CANARY, base_url=sample_server.url, storage_url=f"s3://{s3_bucket}/prices",
-        database_url=postgres_url, requests_per_second=0, requests_per_minute=0,
-        requests_per_day=0, **extra,
+        api_key=CANARY,
+        base_url=sample_server.url,
+        storage_url=f"s3://{s3_bucket}/prices",
+        database_url=postgres_url,
+        requests_per_second=0,
+        requests_per_minute=0,
+        requests_per_day=0,
+        **extra,
     )
 
 
 def _table(engine: sa.Engine, symbol: str) -> list[tuple]:
     with engine.connect() as connection:
         return connection.execute(
-            sa.text("SELECT trade_date, open, high, low, close, volume FROM daily_prices "
-                    "WHERE symbol = :s ORDER BY trade_date"), {"s": symbol}
+            sa.text(
+                "SELECT trade_date, open, high, low, close, volume FROM daily_prices "
+                "WHERE symbol = :s ORDER BY trade_date"
+            ),
+            {"s": symbol},
         ).all()
 
 
@@ -48,7 +56,9 @@ def test_one_partition_lands_in_s3_and_postgres_and_rerun_changes_nothing(
     first = dg.materialize(ASSETS, resources=resources, partition_key="AAPL")
     assert first.success
     objects = _all_objects(s3_client, s3_bucket)
-    assert {"prices/raw_quotes/AAPL.json", "prices/cleaned_daily_prices/AAPL.parquet"} <= set(objects)
+    assert {"prices/raw_quotes/AAPL.json", "prices/cleaned_daily_prices/AAPL.parquet"} <= set(
+        objects
+    )
     assert any(k.startswith("prices/raw_quotes/_history/AAPL/") for k in objects)
     rows = _table(pg_engine, "AAPL")
     assert len(rows) == 3270
@@ -60,8 +70,12 @@ def test_one_partition_lands_in_s3_and_postgres_and_rerun_changes_nothing(
     second = dg.materialize(ASSETS, resources=resources, partition_key="AAPL")
     assert second.success
     table_meta = second.asset_materializations_for_node("daily_prices_table")[0].metadata
-    assert (table_meta["rows_inserted"].value, table_meta["rows_updated"].value,
-            table_meta["rows_deleted"].value, table_meta["rows_unchanged"].value) == (0, 0, 0, 3270)
+    assert (
+        table_meta["rows_inserted"].value,
+        table_meta["rows_updated"].value,
+        table_meta["rows_deleted"].value,
+        table_meta["rows_unchanged"].value,
+    ) == (0, 0, 0, 3270)
     assert _table(pg_engine, "AAPL") == rows
     assert all(CANARY.encode() not in body for body in _all_objects(s3_client, s3_bucket).values())
     assert CANARY in {r.get("apikey") for r in sample_server.requests}
@@ -70,14 +84,20 @@ def test_one_partition_lands_in_s3_and_postgres_and_rerun_changes_nothing(
 def test_single_run_backfill_of_every_symbol(sample_server, s3_bucket, postgres_url, pg_engine):
     resources = _production_resources(sample_server, s3_bucket, postgres_url)
     result = dg.materialize(
-        ASSETS, resources=resources,
-        tags={"dagster/asset_partition_range_start": "AAPL",
-              "dagster/asset_partition_range_end": "FB"},
+        ASSETS,
+        resources=resources,
+        tags={
+            "dagster/asset_partition_range_start": "AAPL",
+            "dagster/asset_partition_range_end": "FB",
+        },
     )
     assert result.success
     with pg_engine.connect() as connection:
-        counts = dict(connection.execute(
-            sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")).all())
+        counts = dict(
+            connection.execute(
+                sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
+            ).all()
+        )
     assert counts == {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
     assert len(sample_server.requests) == 5
 
@@ -128,8 +148,16 @@ def test_dagster_cli_materialize_on_the_production_path(
         "ALPHAVANTAGE_BASE_URL": sample_server.url,
         "ALPHAVANTAGE_REQUESTS_PER_SECOND": "5",
     }
-    command = _dagster("asset", "materialize", "-m", "stock_assets.definitions",
-                       "--select", "*", "--partition", "AAPL")
+    command = _dagster(
+        "asset",
+        "materialize",
+        "-m",
+        "stock_assets.definitions",
+        "--select",
+        "*",
+        "--partition",
+        "AAPL",
+    )
     first = _run(command, env, tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     rows = _table(pg_engine, "AAPL")
@@ -139,8 +167,20 @@ def test_dagster_cli_materialize_on_the_production_path(
     assert _table(pg_engine, "AAPL") == rows
 
     sample_server.fail("IBM", "error_invalid_call", sticky=True)
-    rejected = _run(_dagster("asset", "materialize", "-m", "stock_assets.definitions",
-                             "--select", "*", "--partition", "IBM"), env, tmp_path)
+    rejected = _run(
+        _dagster(
+            "asset",
+            "materialize",
+            "-m",
+            "stock_assets.definitions",
+            "--select",
+            "*",
+            "--partition",
+            "IBM",
+        ),
+        env,
+        tmp_path,
+    )
     assert rejected.returncode != 0
     assert "IBM: Alpha Vantage rejected symbol" in rejected.stdout + rejected.stderr
 
@@ -157,21 +197,36 @@ def test_dagster_cli_materialize_on_the_production_path(
 @pytest.mark.slow
 def test_main_command_materializes_every_symbol_offline(tmp_path):
     """README command 1's job: `stock-assets materialize` on the embedded defaults."""
-    env = {k: "" for k in ("ALPHAVANTAGE_API_KEY", "STOCK_ASSETS_STORAGE_URL",
-                           "STOCK_ASSETS_DATABASE_URL", "STOCK_ASSETS_SYMBOLS", "DAGSTER_HOME",
-                           "AWS_ENDPOINT_URL")}
+    env = {
+        k: ""
+        for k in (
+            "ALPHAVANTAGE_API_KEY",
+            "STOCK_ASSETS_STORAGE_URL",
+            "STOCK_ASSETS_DATABASE_URL",
+            "STOCK_ASSETS_SYMBOLS",
+            "DAGSTER_HOME",
+            "AWS_ENDPOINT_URL",
+        )
+    }
     env = {k: v for k, v in {**os.environ, **env}.items() if v}
     result = subprocess.run(
         [str(Path(sys.executable).with_name("stock-assets")), "materialize"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "5 of 5 symbols materialized" in result.stdout
     assert "offline sample" in result.stdout
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'stock_assets_data' / 'stock_assets.sqlite'}")
     with engine.connect() as connection:
-        counts = dict(connection.execute(
-            sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")).all())
+        counts = dict(
+            connection.execute(
+                sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
+            ).all()
+        )
     assert counts == {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
     objects = tmp_path / "stock_assets_data" / "objects"
     assert (objects / "cleaned_daily_prices" / "GOOG.parquet").is_file()
@@ -180,6 +235,7 @@ def test_main_command_materializes_every_symbol_offline(tmp_path):
 
 @pytest.mark.slow
 def test_definitions_validate(tmp_path):
-    result = _run(_dagster("definitions", "validate", "-m", "stock_assets.definitions"), {},
-                  tmp_path)
+    result = _run(
+        _dagster("definitions", "validate", "-m", "stock_assets.definitions"), {}, tmp_path
+    )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -15,11 +15,16 @@ class MergeStats:
     unchanged: int
 
     def as_metadata(self) -> dict[str, int]:
-        return {"rows_added": self.added, "rows_revised": self.revised,
-                "rows_unchanged": self.unchanged}
+        return {
+            "rows_added": self.added,
+            "rows_revised": self.revised,
+            "rows_unchanged": self.unchanged,
+        }
 
 
-def merge_history(history: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.DataFrame, MergeStats]:
+def merge_history(
+    history: pd.DataFrame | None, new: pd.DataFrame
+) -> tuple[pd.DataFrame, MergeStats]:
     """History plus the new answer's days: new days added, changed days revised, none dropped.
 
     A compact answer (last 100 days) therefore extends a full history instead of truncating it.
@@ -28,8 +33,7 @@ def merge_history(history: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.D
         return schema.conform(new), MergeStats(len(new), 0, 0)
     history = schema.conform(history)
     new = schema.conform(new)
-    joined = history.merge(new, on="trade_date", how="outer", suffixes=("_old", ""),
-                           indicator=True)
+    joined = history.merge(new, on="trade_date", how="outer", suffixes=("_old", ""), indicator=True)
     both = joined["_merge"] == "both"
     columns = [c for c in schema.VALUES if c in new.columns and f"{c}_old" in joined.columns]
     old = joined.loc[both, [f"{c}_old" for c in columns]].to_numpy(dtype="float64")

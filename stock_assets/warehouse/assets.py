@@ -42,6 +42,9 @@ def daily_prices_table(
         f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged"
     )
     return dg.MaterializeResult(
-        metadata={**stats.as_metadata(), "database": database.describe(),
-                  "schema_revision": revision}
+        metadata={
+            **stats.as_metadata(),
+            "database": database.describe(),
+            "schema_revision": revision,
+        }
     )

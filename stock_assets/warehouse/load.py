@@ -49,9 +49,12 @@ class LoadStats:
 
     def as_metadata(self) -> dict:
         return {
-            "rows_inserted": self.inserted, "rows_updated": self.updated,
-            "rows_deleted": self.deleted, "rows_unchanged": self.unchanged,
-            "seconds": round(self.seconds, 3), "rows_per_second": round(self.rows_per_second),
+            "rows_inserted": self.inserted,
+            "rows_updated": self.updated,
+            "rows_deleted": self.deleted,
+            "rows_unchanged": self.unchanged,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second),
         }
 
 
@@ -61,8 +64,12 @@ class LoadError(RuntimeError):
 
 def _staging_table() -> sa.Table:
     return sa.Table(
-        "daily_prices_staging", sa.MetaData(), *price_columns(), *lineage_columns(),
-        sa.PrimaryKeyConstraint("symbol", "trade_date"), prefixes=["TEMPORARY"],
+        "daily_prices_staging",
+        sa.MetaData(),
+        *price_columns(),
+        *lineage_columns(),
+        sa.PrimaryKeyConstraint("symbol", "trade_date"),
+        prefixes=["TEMPORARY"],
     )
 
 
@@ -87,8 +94,17 @@ def _copy_rows(connection: sa.Connection, table: sa.Table, rows: pd.DataFrame) -
     """Fill the staging table: binary COPY on Postgres, executemany elsewhere."""
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.dbapi_connection.cursor()
-        types = ["text", "date", *(["float8"] * 4), "int8", *(["float8"] * 3),
-                 "text", "text", "text", "timestamptz"]
+        types = [
+            "text",
+            "date",
+            *(["float8"] * 4),
+            "int8",
+            *(["float8"] * 3),
+            "text",
+            "text",
+            "text",
+            "timestamptz",
+        ]
         statement = f"COPY {table.name} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
         values = rows[COLUMNS].astype(object).where(rows[COLUMNS].notna(), None)
         with cursor.copy(statement) as copy:
@@ -100,11 +116,14 @@ def _copy_rows(connection: sa.Connection, table: sa.Table, rows: pd.DataFrame) -
     connection.execute(table.insert(), values.to_dict(orient="records"))
 
 
-def _merge(connection: sa.Connection, staging: sa.Table, symbols: list[str]) -> tuple[int, int, int]:
+def _merge(
+    connection: sa.Connection, staging: sa.Table, symbols: list[str]
+) -> tuple[int, int, int]:
     """Delete vanished days, update changed ones, insert new ones; return the three counts."""
     target = daily_prices
-    same_key = sa.and_(target.c.symbol == staging.c.symbol,
-                       target.c.trade_date == staging.c.trade_date)
+    same_key = sa.and_(
+        target.c.symbol == staging.c.symbol, target.c.trade_date == staging.c.trade_date
+    )
     deleted = connection.execute(
         target.delete().where(
             target.c.symbol.in_(symbols),
@@ -141,8 +160,12 @@ def load_prices(
             if connection.dialect.name == "postgresql":
                 for symbol in symbols:
                     connection.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(hashtext('daily_prices'), "
-                                "hashtext(:symbol))"), {"symbol": symbol})
+                        sa.text(
+                            "SELECT pg_advisory_xact_lock(hashtext('daily_prices'), "
+                            "hashtext(:symbol))"
+                        ),
+                        {"symbol": symbol},
+                    )
             staging.create(connection)
             _copy_rows(connection, staging, rows)
             inserted, updated, deleted = _merge(connection, staging, symbols)
@@ -150,8 +173,11 @@ def load_prices(
     except sa.exc.IntegrityError as exc:
         raise LoadError(_describe_violation(exc, symbols)) from exc
     return LoadStats(
-        inserted=inserted, updated=updated, deleted=deleted,
-        unchanged=len(rows) - inserted - updated, seconds=time.perf_counter() - started,
+        inserted=inserted,
+        updated=updated,
+        deleted=deleted,
+        unchanged=len(rows) - inserted - updated,
+        seconds=time.perf_counter() - started,
     )
 
 

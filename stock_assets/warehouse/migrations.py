@@ -8,12 +8,12 @@ that says what to run.
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import stock_assets
+from alembic import command
 
 _MIGRATION_LOCK = 7_245_001  # arbitrary, fixed: the advisory-lock id for migrations
 
@@ -54,8 +54,9 @@ def ensure_schema(engine: sa.Engine, *, migrate: bool = True) -> str:
     where = engine.url.render_as_string(hide_password=True)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"),
-                               {"id": _MIGRATION_LOCK})
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK}
+            )
         current = current_revision(connection)
         if current == head:
             return head

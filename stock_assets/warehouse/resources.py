@@ -39,6 +39,11 @@ class DatabaseResource(dg.ConfigurableResource):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
             if url.password:
                 reason = reason.replace(str(url.password), "***")
-            where = (f"host {url.host or 'localhost'}:{url.port or 5432}, database {url.database}"
-                     if url.get_backend_name() != "sqlite" else f"SQLite file {url.database}")
-            raise DatabaseUnavailable(f"cannot connect to the database ({where}): {reason}") from None
+            where = (
+                f"host {url.host or 'localhost'}:{url.port or 5432}, database {url.database}"
+                if url.get_backend_name() != "sqlite"
+                else f"SQLite file {url.database}"
+            )
+            raise DatabaseUnavailable(
+                f"cannot connect to the database ({where}): {reason}"
+            ) from None

@@ -5,7 +5,13 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 VALUE_COLUMNS = [
-    "open", "high", "low", "close", "volume", "adjusted_close", "dividend_amount",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "adjusted_close",
+    "dividend_amount",
     "split_coefficient",
 ]
 LINEAGE_COLUMNS = ["source_uri", "source_version", "run_id", "loaded_at"]
