@@ -1,0 +1,59 @@
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from alembic import command
+from stock_assets.warehouse.migrations import (
+    SchemaMismatchError,
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    head_revision,
+)
+from stock_assets.warehouse.schema import metadata
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def blank_engine(request, tmp_path):
+    """An empty database (no tables at all)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'blank.sqlite'}"
+    else:
+        url = request.getfixturevalue("make_postgres_database")()
+    engine = sa.create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def test_upgrade_downgrade_round_trip(blank_engine):
+    with blank_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+    assert "daily_prices" in sa.inspect(blank_engine).get_table_names()
+    with blank_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert "daily_prices" not in sa.inspect(blank_engine).get_table_names()
+    assert ensure_schema(blank_engine) == head_revision()
+    assert "daily_prices" in sa.inspect(blank_engine).get_table_names()
+
+
+def test_model_and_migrations_agree(blank_engine):
+    ensure_schema(blank_engine)
+    with blank_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_behind_without_auto_migration_says_what_to_run(blank_engine):
+    with pytest.raises(SchemaMismatchError, match="behind this code.*alembic upgrade head"):
+        ensure_schema(blank_engine, migrate=False)
+
+
+def test_database_ahead_of_the_code_fails_clearly(blank_engine):
+    ensure_schema(blank_engine)
+    with blank_engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(SchemaMismatchError, match="9999_future, newer than this code"):
+        ensure_schema(blank_engine)
+    with blank_engine.connect() as connection:
+        assert current_revision(connection) == "9999_future"
