@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -42,6 +43,17 @@ def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_NDJSON = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def _ndjson(frame: pd.DataFrame) -> bytes:
+    """One JSON object per row, floats with every digit (`to_json` rounds them to 10 decimals)."""
+    text = _iso_dates(frame)
+    present = text.notna() & ~text.isin([np.inf, -np.inf])
+    rows = text.astype(object).where(present, None).to_dict(orient="records")
+    return "".join(_NDJSON.encode(row) + "\n" for row in rows).encode()
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -51,7 +63,7 @@ class Format:
     def encode(self, value: Any) -> bytes:
         if self.name == "json":
             if isinstance(value, pd.DataFrame):
-                return _iso_dates(value).to_json(orient="records", lines=True).encode()
+                return _ndjson(value)
             return json.dumps(value, ensure_ascii=False).encode()
         if not isinstance(value, pd.DataFrame):
             raise TypeError(f"{self.name} stores tables; got {type(value).__name__}")

@@ -45,7 +45,7 @@ def test_model_and_migrations_agree(blank_engine):
 
 
 def test_behind_without_auto_migration_says_what_to_run(blank_engine):
-    with pytest.raises(SchemaMismatchError, match="behind this code.*alembic upgrade head"):
+    with pytest.raises(SchemaMismatchError, match=r"behind this code.*alembic upgrade head"):
         ensure_schema(blank_engine, migrate=False)
 
 
