@@ -1,1 +1,1 @@
-"""Ingest: fetching daily prices from Alpha Vantage (or its offline sample) and keeping the raw answers."""
+"""Ingest: fetching daily prices from Alpha Vantage (or its offline sample), keeping raw answers."""

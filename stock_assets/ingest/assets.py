@@ -52,7 +52,9 @@ def raw_quotes(
             full_allowed=alphavantage.full_history or alphavantage.premium or alphavantage.offline,
         )
         try:
-            answer = client.fetch_daily(symbol, adjusted=alphavantage.premium, outputsize=outputsize)
+            answer = client.fetch_daily(
+                symbol, adjusted=alphavantage.premium, outputsize=outputsize
+            )
         except AlphaVantageError as error:
             raise dg.Failure(
                 description=str(error),

@@ -1,0 +1,56 @@
+"""`choose_outputsize` asks for `compact` only when its 100 sessions reach the stored history."""
+
+from datetime import date
+
+import pytest
+
+from stock_assets.ingest.fetch_plan import SAFETY_SESSIONS, choose_outputsize
+from stock_assets.ingest.sample_source import COMPACT_ROWS
+from stock_assets.trading_calendar import sessions_between
+
+TODAY = date(2024, 6, 28)  # a Friday session
+LONGEST_GAP = COMPACT_ROWS - SAFETY_SESSIONS  # sessions after the stored one that compact covers
+
+
+def sessions_back(count: int, today: date = TODAY) -> date:
+    """The session `count` sessions before `today` (0 is today's own session)."""
+    sessions = sessions_between(date(today.year - 1, 1, 1), today)
+    return sessions[-1 - count].date()
+
+
+def test_nothing_stored_gets_full_history():
+    assert choose_outputsize(None, TODAY, full_allowed=True) == "full"
+
+
+@pytest.mark.parametrize("last_stored", [None, date(2000, 3, 1), TODAY])
+def test_plan_without_full_history_always_gets_compact(last_stored):
+    assert choose_outputsize(last_stored, TODAY, full_allowed=False) == "compact"
+
+
+@pytest.mark.parametrize("count", [0, 1, 30, 90, LONGEST_GAP])
+def test_recent_history_gets_compact(count):
+    assert choose_outputsize(sessions_back(count), TODAY, full_allowed=True) == "compact"
+
+
+@pytest.mark.parametrize("count", [LONGEST_GAP + 1, COMPACT_ROWS, 250])
+def test_older_history_gets_full(count):
+    assert choose_outputsize(sessions_back(count), TODAY, full_allowed=True) == "full"
+
+
+def test_sample_history_ending_2013_gets_full():
+    assert choose_outputsize(date(2013, 3, 1), TODAY, full_allowed=True) == "full"
+
+
+def test_gap_is_counted_in_nyse_sessions_not_calendar_days():
+    last_stored = sessions_back(LONGEST_GAP)
+    assert (TODAY - last_stored).days > COMPACT_ROWS + 30  # weekends and holidays in between
+    assert choose_outputsize(last_stored, TODAY, full_allowed=True) == "compact"
+
+
+def test_weekend_today_counts_no_extra_sessions():
+    saturday, friday = date(2024, 6, 29), date(2024, 6, 28)
+    assert choose_outputsize(friday, saturday, full_allowed=True) == "compact"
+    boundary = sessions_back(LONGEST_GAP, friday)
+    assert choose_outputsize(boundary, saturday, full_allowed=True) == "compact"
+    older = sessions_back(LONGEST_GAP + 1, friday)
+    assert choose_outputsize(older, saturday, full_allowed=True) == "full"

@@ -1,0 +1,195 @@
+"""The loopback server speaks Alpha Vantage over real HTTP and injects exactly the faults asked."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from stock_assets.ingest.sample_server import FAULTS, SampleServer
+from stock_assets.ingest.sample_source import DAILY, SampleAnswers, error_payload
+
+ERROR_FAULTS = sorted(f for f in FAULTS if f.startswith(("error_", "information_rate", "note_")))
+
+
+def get(server: SampleServer, symbol: str = "IBM", **params: str) -> requests.Response:
+    query = {"function": DAILY, "symbol": symbol, "outputsize": "full", **params}
+    return requests.get(server.url, params=query, timeout=5)
+
+
+def normal_body(symbol: str = "IBM", **params: str) -> bytes:
+    query = {"function": DAILY, "symbol": symbol, "outputsize": "full", **params}
+    return SampleAnswers().answer(query).body
+
+
+def test_serves_the_sample_and_records_each_request(sample_server, shared_sample):
+    response = get(sample_server, "AAPL", outputsize="compact", apikey="k")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    compact = shared_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json"
+    assert response.content == compact.read_bytes()
+    assert sample_server.requests == [
+        {"function": DAILY, "symbol": "AAPL", "outputsize": "compact", "apikey": "k"}
+    ]
+
+
+def test_csv_is_served_with_alpha_vantages_download_type(sample_server, shared_sample):
+    response = get(sample_server, "AAPL", datatype="csv")
+    assert response.headers["Content-Type"] == "application/x-download"
+    assert response.content == (shared_sample / "csv" / "daily_AAPL.csv").read_bytes()
+
+
+def test_other_paths_are_404_and_not_recorded(sample_server):
+    response = requests.get(sample_server.url.replace("/query", "/other"), timeout=5)
+    assert response.status_code == 404
+    assert sample_server.requests == []
+
+
+def test_a_configured_key_is_enforced():
+    with SampleServer(api_key="right") as server:
+        assert get(server, apikey="wrong").content == error_payload("error_apikey_missing")
+        assert get(server).content == error_payload("error_apikey_missing")
+        assert get(server, apikey="right").content == normal_body()
+        assert [r.get("apikey") for r in server.requests] == ["wrong", None, "right"]
+
+
+@pytest.mark.parametrize("fault", ERROR_FAULTS)
+def test_error_faults_send_the_bundled_payload(sample_server, fault):
+    sample_server.fail("IBM", fault)
+    response = get(sample_server)
+    assert (response.status_code, response.headers["Content-Type"]) == (200, "application/json")
+    assert response.content == error_payload(fault)
+
+
+@pytest.mark.parametrize(
+    "fault, expected",
+    [("information_burst", "(1 request per second)"), ("information_demo", "**demo** API key")],
+)
+def test_notice_faults_send_an_information_object(sample_server, fault, expected):
+    sample_server.fail("IBM", fault)
+    assert expected in json.loads(get(sample_server).content)["Information"]
+
+
+@pytest.mark.parametrize("fault, status", [("http_500", 500), ("http_503", 503)])
+def test_http_faults_send_the_status(sample_server, fault, status):
+    sample_server.fail("IBM", fault)
+    response = get(sample_server)
+    assert response.status_code == status
+    assert response.content == b"upstream error"
+
+
+def test_html_fault_sends_a_gateway_page_with_status_200(sample_server):
+    sample_server.fail("IBM", "html")
+    response = get(sample_server)
+    assert (response.status_code, response.headers["Content-Type"]) == (200, "text/html")
+    assert response.content.startswith(b"<html>")
+
+
+def test_truncated_fault_sends_a_consistent_half_body(sample_server):
+    sample_server.fail("IBM", "truncated")
+    response = get(sample_server)
+    full = normal_body()
+    assert response.content == full[: len(full) // 2]
+    assert int(response.headers["Content-Length"]) == len(full) // 2
+
+
+def test_cut_fault_drops_the_connection_mid_body(sample_server):
+    sample_server.fail("IBM", "cut")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        get(sample_server)
+    assert get(sample_server).content == normal_body()  # only the next request was cut
+
+
+def test_slow_fault_and_latency_delay_the_answer(sample_server):
+    sample_server.slow_seconds = 0.3
+    sample_server.fail("IBM", "slow")
+    started = time.monotonic()
+    assert get(sample_server).content == normal_body()
+    assert time.monotonic() - started >= 0.3
+    sample_server.latency = 0.1
+    started = time.monotonic()
+    get(sample_server, "FB")
+    assert 0.1 <= time.monotonic() - started < 0.3
+
+
+def test_queued_faults_are_used_in_order_per_symbol(sample_server):
+    sample_server.fail("IBM", "http_500", "html")
+    assert get(sample_server, "AAPL").status_code == 200  # other symbols untouched
+    assert get(sample_server).status_code == 500
+    assert get(sample_server).headers["Content-Type"] == "text/html"
+    assert get(sample_server).content == normal_body()
+
+
+def test_symbol_queue_comes_before_wildcard_and_wildcard_before_sticky(sample_server):
+    sample_server.fail("IBM", "http_503", sticky=True)
+    sample_server.fail("*", "http_500")
+    sample_server.fail("IBM", "html")
+    assert get(sample_server).headers["Content-Type"] == "text/html"
+    assert get(sample_server).status_code == 500
+    assert [get(sample_server).status_code for _ in range(3)] == [503, 503, 503]
+    assert get(sample_server, "FB").status_code == 200
+
+
+def test_sticky_wildcard_fails_every_symbol_until_cleared(sample_server):
+    sample_server.fail("*", "error_invalid_call", sticky=True)
+    for symbol in ("AAPL", "MSFT"):
+        assert get(sample_server, symbol).content == error_payload("error_invalid_call")
+    sample_server.clear()
+    assert sample_server.requests == []
+    assert get(sample_server, "AAPL").status_code == 200
+    assert get(sample_server, "AAPL").content == normal_body("AAPL")
+
+
+def test_unknown_faults_are_refused_with_the_known_list(sample_server):
+    with pytest.raises(ValueError, match=r"unknown fault\(s\) \['http_418'\]; known: .*'slow'"):
+        sample_server.fail("IBM", "http_418")
+
+
+def test_request_lines_are_not_logged_since_they_carry_the_key(sample_server, capfd):
+    get(sample_server, apikey="canary-KEY-123")
+    requests.get(sample_server.url.replace("/query", "/x?apikey=canary-KEY-123"), timeout=5)
+    out, err = capfd.readouterr()
+    assert "canary-KEY-123" not in out + err
+
+
+@pytest.mark.slow
+def test_command_line_server_applies_its_options():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stock_assets.ingest.sample_server", "--port", "0",
+         "--api-key", "cli-key", "--fail", "IBM=http_503"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        banner = process.stdout.readline()
+        url = banner.split(" on ", 1)[1].split(" ", 1)[0]
+        assert url.startswith("http://127.0.0.1:")
+        query = {"function": DAILY, "outputsize": "full", "apikey": "cli-key"}
+        assert requests.get(url, params={**query, "symbol": "IBM"}, timeout=5).status_code == 503
+        fb = requests.get(url, params={**query, "symbol": "FB"}, timeout=5)
+        assert fb.content == normal_body("FB")
+        no_key = requests.get(url, params={"function": DAILY, "symbol": "FB"}, timeout=5)
+        assert no_key.content == error_payload("error_apikey_missing")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_client_giving_up_on_a_slow_answer_is_not_a_server_error(sample_server, capfd):
+    sample_server.slow_seconds = 0.3
+    sample_server.fail("IBM", "slow")
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(sample_server.url, params={"function": DAILY, "symbol": "IBM",
+                                                "outputsize": "full"}, timeout=(2, 0.05))
+    time.sleep(0.5)  # the handler wakes up and writes to the closed connection
+    assert "Traceback" not in capfd.readouterr().err
+    assert get(sample_server, "FB").status_code == 200
+
+
+def test_stop_returns_promptly():
+    server = SampleServer().start()
+    get(server, "FB")
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 0.2

@@ -1,0 +1,67 @@
+"""Only well-formed ticker symbols become partitions, requests, object keys or SQL values."""
+
+import pytest
+
+from stock_assets.watchlist import (
+    SAMPLE_SYMBOLS,
+    InvalidSymbolError,
+    parse_watchlist,
+    symbol_partitions,
+    validate_symbol,
+)
+
+VALID = ["AAPL", "BRK.B", "BF-B", "A", "X1", "0700", "ABCDEFGHIJ"]
+INVALID = [
+    "aapl", "Aapl", "ABCDEFGHIJK", "../x", "..", ".", "-A", "A/B", "A\\B", "", " ", "A B",
+    "A;DROP", "AAPL\n", "\nAAPL", "A'B", "ÄAPL", "AAPL\x00",
+]
+
+
+@pytest.mark.parametrize("symbol", VALID)
+def test_valid_symbols_are_returned_unchanged(symbol):
+    assert validate_symbol(symbol) == symbol
+
+
+@pytest.mark.parametrize("symbol", INVALID)
+def test_invalid_symbols_are_refused_naming_the_symbol(symbol):
+    with pytest.raises(InvalidSymbolError) as caught:
+        validate_symbol(symbol)
+    assert repr(symbol) in str(caught.value)
+    assert "e.g. AAPL, BRK.B, BF-B" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [None, 123, b"AAPL", ["AAPL"]])
+def test_non_strings_are_refused(value):
+    with pytest.raises(InvalidSymbolError):
+        validate_symbol(value)
+
+
+def test_invalid_symbol_is_a_value_error():
+    assert issubclass(InvalidSymbolError, ValueError)
+
+
+@pytest.mark.parametrize("text", [None, "", "  ", "\n"])
+def test_empty_watchlist_means_the_sample_symbols(text):
+    assert parse_watchlist(text) == list(SAMPLE_SYMBOLS)
+
+
+def test_watchlist_splits_on_commas_and_whitespace_and_drops_repeats():
+    assert parse_watchlist(" AAPL, MSFT  IBM,\nBRK.B,,AAPL\tBF-B ") == [
+        "AAPL", "MSFT", "IBM", "BRK.B", "BF-B",
+    ]
+
+
+@pytest.mark.parametrize("text", ["AAPL, msft", "AAPL,../etc", "AAPL;DROP TABLE x"])
+def test_watchlist_with_an_invalid_symbol_is_refused(text):
+    with pytest.raises(InvalidSymbolError):
+        parse_watchlist(text)
+
+
+def test_partitions_are_the_symbols_in_order():
+    partitions = symbol_partitions(["MSFT", "BRK.B", "AAPL"])
+    assert partitions.get_partition_keys() == ["MSFT", "BRK.B", "AAPL"]
+
+
+def test_partitions_refuse_an_invalid_symbol():
+    with pytest.raises(InvalidSymbolError):
+        symbol_partitions(["AAPL", "a b"])
