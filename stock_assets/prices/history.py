@@ -22,17 +22,24 @@ class MergeStats:
         }
 
 
+def _without_computed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=schema.COMPUTED_ADJUSTMENTS, errors="ignore")
+
+
 def merge_history(
     history: pd.DataFrame | None, new: pd.DataFrame
 ) -> tuple[pd.DataFrame, MergeStats]:
     """History plus the new answer's days: new days added, changed days revised, none dropped.
 
     A compact answer (last 100 days) therefore extends a full history instead of truncating it.
+    Where the two disagree on a day, the new answer wins. Computed adjustments
+    (`schema.COMPUTED_ADJUSTMENTS`) are dropped, since each depends on every later day: recompute
+    them on the merged history with `adjust.adjust_for_corporate_actions`.
     """
+    new = _without_computed(schema.conform(new))
     if history is None or history.empty:
-        return schema.conform(new), MergeStats(len(new), 0, 0)
-    history = schema.conform(history)
-    new = schema.conform(new)
+        return new, MergeStats(len(new), 0, 0)
+    history = _without_computed(schema.conform(history))
     joined = history.merge(new, on="trade_date", how="outer", suffixes=("_old", ""), indicator=True)
     both = joined["_merge"] == "both"
     columns = [c for c in schema.VALUES if c in new.columns and f"{c}_old" in joined.columns]

@@ -1,4 +1,4 @@
-"""The cleaned daily-prices table: its columns and types, in one place."""
+"""The cleaned daily-prices table and its quarantine: their columns and types, in one place."""
 
 import pandas as pd
 import pyarrow as pa
@@ -8,7 +8,11 @@ PRICES = ["open", "high", "low", "close"]
 REQUIRED = [*KEY, *PRICES, "volume"]
 ADJUSTMENTS = ["adjusted_close", "dividend_amount", "split_coefficient"]
 VALUES = [*PRICES, "volume", *ADJUSTMENTS]
+# Computed here from the answer's split and dividend fields, never received.
+COMPUTED_ADJUSTMENTS = ["adjusted_open", "adjusted_high", "adjusted_low", "adjusted_volume"]
+QUARANTINE = [*REQUIRED, *ADJUSTMENTS, "reason"]
 DATE = pd.ArrowDtype(pa.date32())
+TEXT = "string[pyarrow]"
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
@@ -16,9 +20,10 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
 
     Adjustment columns are kept only when present, so a free-plan history stays narrow.
     """
-    columns = REQUIRED + [c for c in ADJUSTMENTS if c in frame.columns]
+    optional = [*ADJUSTMENTS, *COMPUTED_ADJUSTMENTS]
+    columns = REQUIRED + [c for c in optional if c in frame.columns]
     out = frame[columns].copy()
-    out["symbol"] = out["symbol"].astype("string[pyarrow]")
+    out["symbol"] = out["symbol"].astype(TEXT)
     out["trade_date"] = pd.to_datetime(out["trade_date"]).dt.date.astype(DATE)
     for name in columns[2:]:
         out[name] = out[name].astype("int64" if name == "volume" else "float64")
@@ -27,3 +32,13 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
 
 def empty() -> pd.DataFrame:
     return conform(pd.DataFrame({c: [] for c in REQUIRED}))
+
+
+def conform_quarantine(frame: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows: every field as the text received (absent fields null), plus the reason.
+
+    All columns are text so that any value can be stored; adjustment fields only when present.
+    """
+    columns = [c for c in QUARANTINE if c not in ADJUSTMENTS or c in frame.columns]
+    out = frame.reindex(columns=columns).astype(TEXT)
+    return out.sort_values("trade_date", kind="stable").reset_index(drop=True)

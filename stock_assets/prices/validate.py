@@ -1,0 +1,186 @@
+"""Which rows of an answer can be trusted: clean rows, and the rest quarantined with reasons.
+
+A bad row never fails its symbol and is never silently dropped: it lands in the quarantine frame
+as received, with every rule it breaks named in `reason` ("; "-joined). Only identical
+duplicates of a day collapse into one row. Pure pandas, vectorized over rows.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from stock_assets.ingest.answers import Answer
+from stock_assets.prices import schema
+from stock_assets.prices.parse import answer_frame, parse_values
+from stock_assets.trading_calendar import nyse, sessions_between
+
+SEPARATOR = "; "
+# (column, other column, relation): the row is inconsistent when `column relation other` holds.
+_OHLC_RULES = [
+    ("high", "open", "below"),
+    ("high", "close", "below"),
+    ("high", "low", "below"),
+    ("low", "open", "above"),
+    ("low", "close", "above"),
+]
+
+
+@dataclass(frozen=True, eq=False)
+class CleanedAnswer:
+    """One answer, judged: trusted rows, quarantined rows and the answer's 'Last Refreshed' day.
+
+    `clean` follows `schema.conform`, `quarantine` follows `schema.conform_quarantine`;
+    `last_refreshed` is None when the answer does not state it (CSV answers never do).
+    """
+
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    last_refreshed: date | None
+
+
+class NoValidRows(ValueError):
+    """Every row of an answer was quarantined; `quarantine` holds them with their reasons."""
+
+    def __init__(self, symbol: str, quarantine: pd.DataFrame):
+        self.symbol = symbol
+        self.quarantine = quarantine
+        examples = quarantine["reason"].drop_duplicates().head(3).tolist()
+        super().__init__(
+            f"{symbol}: no valid rows; all {len(quarantine)} row(s) quarantined, e.g. {examples}"
+        )
+
+
+class _Reasons:
+    """The reasons collected so far for each row (null while a row breaks no rule)."""
+
+    def __init__(self, text: pd.DataFrame):
+        self.text = text
+        self.found = pd.Series(pd.NA, index=text.index, dtype="string")
+
+    def add(self, mask: pd.Series, message: str | Callable[[pd.DataFrame], pd.Series]) -> None:
+        """Record `message` for the rows in `mask`; a callable builds it from their text."""
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        rows = self.text.loc[mask]
+        new = message(rows) if callable(message) else pd.Series(message, index=rows.index)
+        new = new.astype("string")
+        old = self.found[mask]
+        self.found[mask] = (old + SEPARATOR + new).fillna(new).fillna(old)
+
+
+def _field_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
+    """Dates and numbers that do not parse, are missing, or are out of their domain."""
+    text = reasons.text
+    reasons.add(
+        typed["trade_date"].isna(),
+        lambda r: "trade_date '" + r["trade_date"].fillna("") + "' is not a YYYY-MM-DD date",
+    )
+    for name in text.columns.drop("trade_date"):
+        reasons.add(text[name].isna(), f"{name} is missing")
+        reasons.add(
+            text[name].notna() & typed[name].isna(),
+            lambda r, name=name: f"{name} '" + r[name] + "' is not a number",
+        )
+    for name in [*schema.PRICES, "adjusted_close", "split_coefficient"]:
+        if name in typed.columns:
+            reasons.add(
+                typed[name] <= 0, lambda r, name=name: f"{name} " + r[name] + " is not positive"
+            )
+    if "dividend_amount" in typed.columns:
+        reasons.add(
+            typed["dividend_amount"] < 0,
+            lambda r: "dividend_amount " + r["dividend_amount"] + " is negative",
+        )
+    volume = typed["volume"]
+    reasons.add(volume < 0, lambda r: "volume " + r["volume"] + " is negative")
+    reasons.add(volume % 1 > 0, lambda r: "volume " + r["volume"] + " is not a whole number")
+
+
+def _ohlc_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
+    """High must be the day's highest price and low its lowest."""
+    for column, other, relation in _OHLC_RULES:
+        if relation == "below":
+            broken = typed[column] < typed[other]
+        else:
+            broken = typed[column] > typed[other]
+        reasons.add(
+            broken,
+            lambda r, c=column, o=other, rel=relation: f"{c} " + r[c] + f" {rel} {o} " + r[o],
+        )
+
+
+def _calendar_rules(reasons: _Reasons, typed: pd.DataFrame, last_refreshed: date | None) -> None:
+    """Days the NYSE did not trade (weekends, holidays, closures) or after 'Last Refreshed'."""
+    days = typed["trade_date"]
+    calendar = nyse()
+    checkable = days.between(calendar.first_session, calendar.last_session)
+    weekend = days.dt.dayofweek >= 5
+    closed = weekend.copy()
+    if checkable.any():
+        sessions = sessions_between(days[checkable].min().date(), days[checkable].max().date())
+        closed |= checkable & ~days.isin(sessions)
+    why = pd.Series("market closed", index=days.index).where(~weekend, days.dt.day_name())
+    reasons.add(
+        closed,
+        lambda r: r["trade_date"] + " is not an NYSE session (" + why[r.index] + ")",
+    )
+    if last_refreshed is not None:
+        reasons.add(
+            days > pd.Timestamp(last_refreshed),
+            f"after the answer's Last Refreshed {last_refreshed.isoformat()}",
+        )
+
+
+def _conflicting_duplicates(reasons: _Reasons, typed: pd.DataFrame) -> None:
+    """A day sent more than once with different values: no way to tell which is right."""
+    days = typed["trade_date"]
+    repeated = days.notna() & days.duplicated(keep=False)
+    copies = days.map(days.value_counts())
+    reasons.add(
+        repeated,
+        lambda r: (
+            "day sent " + copies[r.index].astype(int).astype(str) + " times with different values"
+        ),
+    )
+
+
+def validate_rows(
+    symbol: str, text: pd.DataFrame, last_refreshed: date | None = None
+) -> CleanedAnswer:
+    """Split an answer's text rows (as `parse.answer_frame` returns them) into clean and
+    quarantined rows. Raises `NoValidRows` when no row is clean.
+    """
+    typed = parse_values(text)
+    identical = typed.notna().all(axis=1) & typed.duplicated(keep="first")
+    text, typed = text.loc[~identical], typed.loc[~identical]
+
+    reasons = _Reasons(text)
+    _field_rules(reasons, typed)
+    _ohlc_rules(reasons, typed)
+    _calendar_rules(reasons, typed, last_refreshed)
+    _conflicting_duplicates(reasons, typed)
+
+    bad = reasons.found.notna()
+    clean = schema.conform(typed.loc[~bad].assign(symbol=symbol))
+    quarantine = schema.conform_quarantine(
+        text.loc[bad].assign(symbol=symbol, reason=reasons.found[bad])
+    )
+    if clean.empty:
+        raise NoValidRows(symbol, quarantine)
+    return CleanedAnswer(clean=clean, quarantine=quarantine, last_refreshed=last_refreshed)
+
+
+def clean_answer(answer: Answer) -> CleanedAnswer:
+    """Parse an answer (JSON or CSV, daily or adjusted) and keep only the rows one can trust.
+
+    Quarantined, each with its reasons: unparseable or missing values or dates, non-positive
+    prices, negative or fractional volume, inconsistent OHLC, days that are not NYSE sessions,
+    days after the answer's 'Last Refreshed', and a day sent twice with different values.
+    Raises `parse.UnparseableAnswer` when the answer holds no series at all, `NoValidRows` when
+    every row is quarantined.
+    """
+    text, last_refreshed = answer_frame(answer)
+    return validate_rows(answer.symbol, text, last_refreshed)

@@ -1,0 +1,163 @@
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from stock_assets.ingest.sample_source import DAILY_ADJUSTED
+from stock_assets.prices.quality import (
+    check_freshness,
+    check_history_not_shrunk,
+    check_no_gaps,
+    check_ohlc_consistency,
+    check_quarantine_share,
+    check_splits,
+    check_unique_dates,
+)
+from stock_assets_tests.prices.sample import SYMBOLS, clean_sample
+
+LAST_REFRESHED = date(2013, 3, 1)
+
+
+def where(frame: pd.DataFrame, day: str) -> pd.Series:
+    return frame["trade_date"].astype(str) == day
+
+
+def assert_json_ready(metadata: dict) -> None:
+    assert json.loads(json.dumps(metadata)) == metadata
+    for value in metadata.values():
+        assert isinstance(value, int | float | str | list)
+        assert not isinstance(value, list) or all(isinstance(v, str) for v in value)
+
+
+@pytest.fixture(scope="module")
+def aapl() -> pd.DataFrame:
+    return clean_sample()
+
+
+@pytest.mark.parametrize("symbol", SYMBOLS)
+def test_the_real_sample_passes_every_data_check(symbol):
+    frame = clean_sample(symbol)
+    for check in (check_ohlc_consistency, check_unique_dates, check_no_gaps):
+        passed, metadata = check(frame)
+        assert passed, (check.__name__, metadata)
+        assert_json_ready(metadata)
+    passed, metadata = check_freshness(frame, LAST_REFRESHED)
+    assert passed and metadata["sessions_behind"] == 0
+
+
+def test_inconsistent_ohlc_fails_naming_the_day(aapl):
+    bad = aapl.copy()
+    bad.loc[where(bad, "2013-02-28"), "high"] = 400.0
+    bad.loc[where(bad, "2013-02-27"), "low"] = 460.0
+    passed, metadata = check_ohlc_consistency(bad)
+    assert not passed
+    assert metadata["inconsistent_rows"] == 2
+    assert metadata["first_inconsistent_days"] == ["2013-02-27", "2013-02-28"]
+    assert_json_ready(metadata)
+
+
+def test_a_repeated_day_fails(aapl):
+    doubled = pd.concat([aapl, aapl.iloc[[5]]], ignore_index=True)
+    passed, metadata = check_unique_dates(doubled)
+    assert not passed
+    assert (metadata["duplicate_rows"], metadata["first_duplicate_days"]) == (1, ["2000-03-08"])
+
+
+def test_missing_sessions_fail_but_market_closures_are_not_gaps(aapl):
+    passed, metadata = check_no_gaps(aapl)
+    assert passed and metadata["sessions_expected"] == 3270
+    holed = aapl[~aapl["trade_date"].astype(str).isin(["2001-09-10", "2001-09-17", "2012-12-24"])]
+    passed, metadata = check_no_gaps(holed)
+    assert not passed
+    assert metadata["missing_sessions"] == 3
+    assert metadata["first_missing_days"] == ["2001-09-10", "2001-09-17", "2012-12-24"]
+    assert_json_ready(metadata)
+
+
+def test_only_the_first_few_missing_days_are_listed(aapl):
+    passed, metadata = check_no_gaps(aapl.iloc[::2])
+    assert not passed
+    assert metadata["missing_sessions"] == 1634  # every other day; the last kept is 2013-02-28
+    assert len(metadata["first_missing_days"]) == 10
+
+
+@pytest.mark.parametrize(
+    ("clean", "quarantined", "passed"),
+    [(95, 5, True), (94, 6, False), (0, 0, True), (3270, 0, True)],
+)
+def test_quarantine_share(clean, quarantined, passed):
+    result, metadata = check_quarantine_share(clean, quarantined)
+    assert result is passed
+    assert metadata["quarantined_rows"] == quarantined
+    assert_json_ready(metadata)
+
+
+def test_quarantine_share_threshold_is_configurable():
+    assert check_quarantine_share(90, 10, threshold=0.1)[0]
+    assert not check_quarantine_share(90, 10)[0]
+
+
+@pytest.mark.parametrize(
+    ("previous", "rows", "passed"),
+    [(None, 100, True), (100, 100, True), (100, 101, True), (100, 99, False)],
+)
+def test_history_never_shrinks(previous, rows, passed):
+    result, metadata = check_history_not_shrunk(previous, rows)
+    assert result is passed
+    assert metadata["rows"] == rows
+    if previous is not None:
+        assert metadata["rows_change"] == rows - previous
+    assert_json_ready(metadata)
+
+
+@pytest.mark.parametrize(
+    ("rows_dropped", "last_refreshed", "passed", "behind"),
+    [
+        (0, date(2013, 3, 1), True, 0),
+        (1, date(2013, 3, 1), True, 1),
+        (2, date(2013, 3, 1), False, 2),
+        (0, date(2013, 3, 2), True, 0),  # a Saturday: Friday is still the latest session
+        (0, date(2013, 3, 4), True, 1),  # the Monday after: one session behind
+        (0, date(2013, 3, 5), False, 2),
+    ],
+)
+def test_freshness(aapl, rows_dropped, last_refreshed, passed, behind):
+    frame = aapl.iloc[: len(aapl) - rows_dropped]
+    result, metadata = check_freshness(frame, last_refreshed)
+    assert result is passed
+    assert metadata["sessions_behind"] == behind
+    assert metadata["last_refreshed"] == last_refreshed.isoformat()
+    assert_json_ready(metadata)
+
+
+def test_freshness_fails_when_the_last_day_is_after_last_refreshed(aapl):
+    passed, metadata = check_freshness(aapl, date(2013, 2, 28))
+    assert not passed
+    assert metadata["last_trade_date"] == "2013-03-01"
+
+
+def test_freshness_without_last_refreshed_passes_saying_it_was_not_compared(aapl):
+    passed, metadata = check_freshness(aapl, None)
+    assert passed
+    assert metadata["last_refreshed"] == "unknown"
+    assert_json_ready(metadata)
+
+
+def test_probable_splits_in_raw_prices_are_a_warning():
+    passed, metadata = check_splits(clean_sample("AAPL"))
+    assert not passed
+    assert metadata["undeclared_splits"] == ["2000-06-21 2:1", "2005-02-28 2:1"]
+    assert_json_ready(metadata)
+    assert check_splits(clean_sample("IBM"))[0]
+
+
+def test_splits_declared_by_split_coefficient_pass_and_undeclared_ones_fail():
+    msft = clean_sample("MSFT", function=DAILY_ADJUSTED, datatype="csv")
+    passed, metadata = check_splits(msft)
+    assert passed and metadata["undeclared_splits"] == []
+    assert metadata["probable_splits"] == 1
+    msft.loc[where(msft, "2003-02-18"), "split_coefficient"] = 1.0
+    passed, metadata = check_splits(msft)
+    assert not passed
+    assert metadata["undeclared_splits"] == ["2003-02-18 2:1"]
