@@ -49,7 +49,8 @@ _NDJSON = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"
 def _ndjson(frame: pd.DataFrame) -> bytes:
     """One JSON object per row, floats with every digit (`to_json` rounds them to 10 decimals)."""
     text = _iso_dates(frame)
-    present = text.notna() & ~text.isin([np.inf, -np.inf])
+    infinite = text.select_dtypes("floating").isin([np.inf, -np.inf])
+    present = text.notna() & ~infinite.reindex(columns=text.columns, fill_value=False)
     rows = text.astype(object).where(present, None).to_dict(orient="records")
     return "".join(_NDJSON.encode(row) + "\n" for row in rows).encode()
 

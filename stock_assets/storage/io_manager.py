@@ -34,7 +34,8 @@ def object_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format) -> st
 
 def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, run_id: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    return f"{'/'.join(asset_key.path)}/_history/{partition or '_'}/{stamp}_{run_id[:8]}.{fmt.extension}"
+    folder = f"{'/'.join(asset_key.path)}/_history/{partition or '_'}"
+    return f"{folder}/{stamp}_{run_id[:8]}.{fmt.extension}"
 
 
 def _wants_frame(dagster_type: dg.DagsterType) -> bool:
@@ -74,16 +75,24 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         return value, stored.version
 
     def read_current(
-        self, context: dg.AssetExecutionContext, partition: str | None, *, as_frame: bool = True
+        self,
+        context: dg.AssetExecutionContext,
+        partition: str | None,
+        *,
+        asset_key: dg.AssetKey | None = None,
+        as_frame: bool = True,
     ) -> Any:
         """This asset's stored value for `partition` (None if absent), arming a conditional write.
+
+        `asset_key` names which output of a multi-asset is meant (default: the only one).
 
         The write of this partition that follows in the same step succeeds only if the object is
         still the version read here (or still absent); otherwise it fails with a
         "concurrent update" error and Dagster's retry can redo the work on fresh data.
         """
-        fmt = self.format_for(context.assets_def.metadata_by_key[context.asset_key])
-        key = object_key(context.asset_key, partition, fmt)
+        asset_key = asset_key or context.asset_key
+        fmt = self.format_for(context.assets_def.metadata_by_key[asset_key])
+        key = object_key(asset_key, partition, fmt)
         if self.store.get_store().head(key) is None:
             self._expected[key] = None
             return None
@@ -129,7 +138,9 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             else {"if_match": expected}
         )
         version = store.put(key, data, content_type=fmt.content_type, **conditions)
-        context.log.info(f"stored {version.uri} ({version.size} bytes, sha256 {version.sha256[:12]}…)")
+        context.log.info(
+            f"stored {version.uri} ({version.size} bytes, sha256 {version.sha256[:12]}…)"
+        )
         info.update(uri=version.uri, bytes=version.size, sha256=version.sha256, etag=version.etag)
         if version.version_id and version.version_id != "null":
             info["version_id"] = version.version_id

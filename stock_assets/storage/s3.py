@@ -144,9 +144,20 @@ class S3Store(ObjectStore):
         except (ClientError, BotoCoreError) as exc:
             error = self._error(exc, key)
             if isinstance(error, ObjectNotFound):
+                self._require_bucket(key)
                 return None
             raise error from exc
         return self._version_of(key, response, response["ContentLength"])
+
+    def _require_bucket(self, key: str) -> None:
+        """HEAD answers carry no error code, so a bare 404 may also mean a missing bucket."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            error = self._error(exc, key)
+            if isinstance(error, ObjectNotFound):
+                raise StoreUnavailable(f"bucket {self.bucket!r} does not exist") from exc
+            raise error from exc
 
     def cleanup(self, prefix: str = "", *, older_than_seconds: float = 3600) -> int:
         """Abort incomplete multipart uploads below `prefix` started over `older_than_seconds` ago.

@@ -1,0 +1,88 @@
+"""The local-folder backend: plain files, their checksum in an xattr, temp files only mid-write."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from stock_assets.storage.local import LOCKS, XATTR, LocalFolderStore
+from stock_assets.storage.objects import ObjectNotFound, StoreUnavailable, sha256_hex
+
+KEY = "market/prices/IBM.parquet"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalFolderStore:
+    return LocalFolderStore(tmp_path)
+
+
+def test_object_is_a_plain_file_carrying_its_sha256(store: LocalFolderStore, tmp_path: Path):
+    version = store.put(KEY, b"payload")
+
+    path = tmp_path / "market" / "prices" / "IBM.parquet"
+    assert path.read_bytes() == b"payload"
+    assert os.getxattr(path, XATTR).decode() == sha256_hex(b"payload") == version.sha256
+    assert version.uri == store.uri(KEY) == str(path)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["IBM.parquet"]
+    assert (tmp_path / LOCKS).is_dir()
+
+
+def test_file_written_by_another_tool_reads_without_a_checksum(store, tmp_path: Path):
+    (tmp_path / "plain.csv").write_bytes(b"a,b\n1,2\n")
+
+    stored = store.get("plain.csv")
+
+    assert stored.data == b"a,b\n1,2\n"
+    assert stored.version.sha256 == ""
+    assert stored.version.etag == sha256_hex(b"a,b\n1,2\n") == store.head("plain.csv").etag
+
+
+@pytest.mark.parametrize("key", ["", "/etc/passwd", "../outside.csv", "a/../../b.csv"])
+def test_keys_leaving_the_root_are_refused(store: LocalFolderStore, key: str):
+    with pytest.raises(ValueError, match="invalid object key"):
+        store.put(key, b"x")
+
+
+def test_a_folder_is_not_an_object(store: LocalFolderStore):
+    store.put(KEY, b"x")
+
+    with pytest.raises(ObjectNotFound, match="folder"):
+        store.get("market/prices")
+
+
+def test_a_folder_that_cannot_be_created_is_unavailable(store, tmp_path: Path):
+    (tmp_path / "market").write_bytes(b"a file where a folder should be")
+
+    with pytest.raises(StoreUnavailable, match="cannot create folder") as failure:
+        store.put(KEY, b"x")
+    assert str(tmp_path / "market" / "prices") in str(failure.value)
+
+
+def dead_writers_temp_file(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / ".IBM.parquet.tmp-deadbeef"
+    temp.write_bytes(b"half a parq")
+    return temp
+
+
+def test_cleanup_removes_dead_writers_temp_files_only(store, tmp_path: Path):
+    store.put(KEY, b"complete")
+    dead = dead_writers_temp_file(tmp_path / "market" / "prices")
+    live = tmp_path / "market" / "prices" / ".MSFT.parquet.tmp-0badf00d"
+    live.write_bytes(b"being written")
+
+    with store._locked(tmp_path / "market" / "prices" / "MSFT.parquet"):
+        removed = store.cleanup()
+
+    assert removed == 1
+    assert not dead.exists() and live.exists()
+    assert store.get(KEY).data == b"complete"
+    assert store.cleanup() == 1 and not live.exists()
+
+
+def test_next_write_of_a_key_removes_its_dead_writers_temp_files(store, tmp_path: Path):
+    dead = dead_writers_temp_file(tmp_path / "market" / "prices")
+
+    store.put(KEY, b"complete")
+
+    assert not dead.exists()

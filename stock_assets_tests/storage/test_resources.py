@@ -1,0 +1,42 @@
+"""The storage URL picks the backend: s3://bucket/prefix or a folder."""
+
+from pathlib import Path
+
+import pytest
+from dagster_aws.s3 import S3Resource
+
+from stock_assets.storage.local import LocalFolderStore
+from stock_assets.storage.resources import ObjectStoreResource
+from stock_assets.storage.s3 import S3Store
+
+
+def open_store(url: str):
+    return ObjectStoreResource(url=url, s3=S3Resource()).get_store()
+
+
+@pytest.mark.parametrize("scheme", ["", "file://"])
+def test_a_folder_url_is_a_local_store(tmp_path: Path, scheme: str):
+    store = open_store(f"{scheme}{tmp_path}")
+
+    assert isinstance(store, LocalFolderStore) and store.root == tmp_path
+    store.put("a/b.json", b"{}")
+    assert (tmp_path / "a" / "b.json").read_bytes() == b"{}"
+
+
+def test_an_s3_url_reaches_the_endpoint_from_the_environment(s3_client, s3_bucket: str):
+    store = open_store(f"s3://{s3_bucket}/data/assets/")
+
+    assert isinstance(store, S3Store)
+    assert (store.bucket, store.prefix) == (s3_bucket, "data/assets")
+    store.put("a/b.json", b"{}")
+    stored = s3_client.get_object(Bucket=s3_bucket, Key="data/assets/a/b.json")
+    assert stored["Body"].read() == b"{}"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("s3:///prefix", "names no bucket"), ("gs://bucket/prefix", "unsupported storage URL")],
+)
+def test_unusable_urls_are_refused(url: str, message: str):
+    with pytest.raises(ValueError, match=message):
+        open_store(url)
