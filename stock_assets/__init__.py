@@ -4,5 +4,6 @@ import warnings
 
 import dagster as dg
 
-# Single-run backfill policies are central here and stable in practice; say so once, not per asset.
+# Single-run backfills and partition-aware checks are central here; say so once, not per use.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)

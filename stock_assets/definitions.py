@@ -12,9 +12,11 @@ from stock_assets.storage.formats import get_format
 from stock_assets.storage.io_manager import AtomicIOManager
 from stock_assets.storage.resources import ObjectStoreResource
 from stock_assets.warehouse.assets import daily_prices_table
+from stock_assets.warehouse.checks import table_matches_stored_prices
 from stock_assets.warehouse.resources import DatabaseResource
 
 ASSETS = [raw_quotes, cleaned_daily_prices, daily_prices_table]
+CHECKS = [table_matches_stored_prices]
 
 refresh_all = dg.define_asset_job(
     "refresh_all",
@@ -48,7 +50,7 @@ def build_resources(settings: Settings) -> dict:
         ),
         "object_store": store,
         "io_manager": AtomicIOManager(store=store, default_format="parquet"),
-        "database": DatabaseResource(url=settings.database_url),
+        "database": DatabaseResource(url=settings.database_url, auto_migrate=settings.auto_migrate),
     }
 
 
@@ -56,6 +58,7 @@ settings = Settings.from_env()
 check_formats(ASSETS, "parquet")
 defs = dg.Definitions(
     assets=ASSETS,
+    asset_checks=CHECKS,
     jobs=[refresh_all],
     resources=build_resources(settings),
 )

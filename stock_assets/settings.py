@@ -50,6 +50,7 @@ class Settings:
     full_history: bool
     storage_url: str | dg.EnvVar
     database_url: str | dg.EnvVar
+    auto_migrate: bool
     prices_format: str
 
     @property
@@ -73,5 +74,6 @@ class Settings:
             database_url=_env(
                 "STOCK_ASSETS_DATABASE_URL", f"sqlite:///{data_dir / 'stock_assets.sqlite'}"
             ),
+            auto_migrate=_env_bool("STOCK_ASSETS_AUTO_MIGRATE", True),
             prices_format=os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or "parquet",
         )

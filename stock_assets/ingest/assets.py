@@ -13,15 +13,22 @@ CLEANED_KEY = dg.AssetKey("cleaned_daily_prices")
 
 
 def last_stored_trade_date(instance: dg.DagsterInstance, symbol: str) -> date | None:
-    """The last trading day the cleaned history holds, from its latest materialization."""
+    """The last trading day the cleaned history holds, from its latest materialization.
+
+    A single-run backfill records one metadata set for all its symbols, keyed by symbol.
+    """
     result = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=CLEANED_KEY, asset_partitions=[symbol]), limit=1
     )
-    if not result.records:
+    materialization = result.records[0].asset_materialization if result.records else None
+    if materialization is None:
         return None
-    materialization = result.records[0].asset_materialization
-    value = materialization.metadata.get("last_trade_date") if materialization else None
-    return date.fromisoformat(value.value) if value is not None else None
+    metadata = materialization.metadata
+    if "last_trade_date" in metadata:
+        return date.fromisoformat(metadata["last_trade_date"].value)
+    per_symbol = metadata["merge"].value.get(symbol, {}) if "merge" in metadata else {}
+    last = per_symbol.get("last_trade_date")
+    return date.fromisoformat(last) if last else None
 
 
 @dg.asset(

@@ -3,7 +3,7 @@
 Tests, benchmarks and hand checks point ``ALPHAVANTAGE_BASE_URL`` at it. It serves
 ``/query?function=…&symbol=…&outputsize=…&datatype=…&apikey=…`` like the real API and can be told
 to answer a symbol with any error payload, a throttle note, a 5xx, an HTML page, a slow answer or
-a truncated body::
+a truncated body, or serve the real series with three rows broken (``poisoned``)::
 
     python -m stock_assets.ingest.sample_server --port 8765 --fail IBM=error_invalid_call
 """
@@ -29,7 +29,7 @@ FAULTS = {
     "error_invalid_call", "error_apikey_missing", "information_rate_limit_daily",
     "information_premium_endpoint", "information_outputsize_full_premium",
     "note_rate_limit_per_minute_legacy", "information_burst", "information_demo",
-    "http_500", "http_503", "html", "slow", "truncated", "cut",
+    "http_500", "http_503", "html", "slow", "truncated", "cut", "poisoned",
 }
 
 
@@ -92,8 +92,8 @@ class SampleServer:
         if self.api_key is not None and params.get("apikey") != self.api_key:
             return Reply(200, "application/json", error_payload("error_apikey_missing")), None
         fault = self._next_fault(params.get("symbol", ""))
-        if fault is None or fault in {"slow", "truncated", "cut"}:
-            return self.answers.answer(params), fault
+        if fault is None or fault in {"slow", "truncated", "cut", "poisoned"}:
+            return self.answers.answer(params, poisoned=fault == "poisoned"), fault
         if fault.startswith("http_"):
             return Reply(int(fault[5:]), "text/plain", b"upstream error"), fault
         if fault == "html":

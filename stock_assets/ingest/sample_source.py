@@ -101,6 +101,22 @@ def render(payload: dict, *, outputsize: str = "full", datatype: str = "json") -
     return _csv_reply(series) if datatype == "csv" else _json_reply(payload)
 
 
+POISONED_ROWS = {10: "high below low", 20: "negative volume", 30: "unparseable close"}
+
+
+def poison(payload: dict) -> dict:
+    """A copy of the payload with three rows broken (by position, newest first), for testing
+    that validation quarantines exactly those rows."""
+    series = {day: dict(row) for day, row in payload[SERIES_KEY].items()}
+    days = list(series)
+    fields = {name.split(". ", 1)[1]: name for name in series[days[0]]}
+    broken = series[days[10]]
+    broken[fields["high"]] = f"{float(broken[fields['low']]) - 1:.4f}"
+    series[days[20]][fields["volume"]] = "-100"
+    series[days[30]][fields["close"]] = "n/a"
+    return {**payload, SERIES_KEY: series}
+
+
 class SampleAnswers:
     """Answers Alpha Vantage queries from the bundled sample (plus any extra series given)."""
 
@@ -110,12 +126,14 @@ class SampleAnswers:
     def series(self, function: str, symbol: str) -> dict | None:
         return self._extra.get((function, symbol)) or bundled_series(function, symbol)
 
-    def answer(self, params: dict[str, str]) -> Reply:
+    def answer(self, params: dict[str, str], *, poisoned: bool = False) -> Reply:
         function = params.get("function", "")
         symbol = params.get("symbol", "")
         payload = self.series(function, symbol) if function in _INFORMATION else None
         if payload is None:
             return Reply(200, "application/json", error_payload("error_invalid_call"))
+        if poisoned:
+            payload = poison(payload)
         return render(
             payload,
             outputsize=params.get("outputsize", "compact"),

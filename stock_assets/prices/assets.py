@@ -1,49 +1,169 @@
-"""The cleaned daily-prices asset: each symbol's typed history, merged with every new answer."""
+"""Cleaned daily prices and their quarantine: each symbol's answer validated, merged into the
+stored history, adjusted for corporate actions, and checked."""
 
 import dagster as dg
 import pandas as pd
 
 from stock_assets.ingest.answers import Answer
 from stock_assets.partitions import symbols_partitions
+from stock_assets.prices import quality
+from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.history import merge_history
-from stock_assets.prices.parse import parse_answer
+from stock_assets.prices.validate import NoValidRows, clean_answer
 from stock_assets.settings import Settings
 from stock_assets.storage.io_manager import AtomicIOManager
 
+CLEANED = dg.AssetKey("cleaned_daily_prices")
+QUARANTINE = dg.AssetKey("quarantined_price_rows")
+QUARANTINE_THRESHOLD = 0.05
 
-@dg.asset(
+
+def _spec(name: str, description: str, **kwargs) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        name, asset=CLEANED, description=description, partitions_def=symbols_partitions, **kwargs
+    )
+
+
+CHECKS = {
+    "ohlc_consistent": _spec(
+        "ohlc_consistent", "Each day's high is its highest price, low lowest."
+    ),
+    "unique_trading_dates": _spec("unique_trading_dates", "One row per trading day."),
+    "no_gaps_beyond_holidays": _spec(
+        "no_gaps_beyond_holidays", "No NYSE session is missing between the first and last day."
+    ),
+    "quarantine_share": _spec(
+        "quarantine_share",
+        f"Under {QUARANTINE_THRESHOLD:.0%} of the answer's rows were quarantined; blocks the table.",
+        blocking=True,
+    ),
+    "history_never_shrinks": _spec(
+        "history_never_shrinks", "The history holds at least as many days as before this run."
+    ),
+    "fresh_against_last_refreshed": _spec(
+        "fresh_against_last_refreshed", "The last trading day is the answer's 'Last Refreshed'."
+    ),
+    "no_undeclared_splits": _spec(
+        "no_undeclared_splits",
+        "Warns of price jumps matching a split ratio (2:1, 3:2, 1:10, ...) in unadjusted data.",
+    ),
+}
+_WARNINGS = {"no_undeclared_splits"}
+
+
+def _check_results(outcomes: dict[str, dict[str, tuple[bool, dict]]]) -> list[dg.AssetCheckResult]:
+    """One result per check: per-symbol outcomes, or (for several symbols) their summary."""
+    results = []
+    for name, by_symbol in outcomes.items():
+        failed = sorted(s for s, (passed, _) in by_symbol.items() if not passed)
+        if len(by_symbol) == 1:
+            metadata = next(iter(by_symbol.values()))[1]
+        else:
+            metadata = {
+                "failed_symbols": ", ".join(failed) or "none",
+                "details": dg.MetadataValue.json({s: m for s, (_, m) in by_symbol.items()}),
+            }
+        severity = dg.AssetCheckSeverity.WARN if name in _WARNINGS else dg.AssetCheckSeverity.ERROR
+        results.append(
+            dg.AssetCheckResult(
+                check_name=name,
+                asset_key=CLEANED,
+                passed=not failed,
+                metadata=metadata,
+                severity=severity,
+            )
+        )
+    return results
+
+
+@dg.multi_asset(
+    outs={
+        "cleaned_daily_prices": dg.AssetOut(
+            metadata={"format": Settings.from_env().prices_format},
+            description="Typed daily prices per symbol, one row per NYSE trading day, sorted, "
+            "history kept; adjusted OHLCV when the answer carries splits and dividends.",
+            kinds={"pandas", "parquet"},
+            group_name="prices",
+            owners=["team:data-engineering"],
+            code_version="2",
+        ),
+        "quarantined_price_rows": dg.AssetOut(
+            metadata={"format": "csv"},
+            description="Rows of the latest answer that failed validation, as received, "
+            "with the reason per row.",
+            kinds={"pandas", "csv"},
+            group_name="prices",
+            owners=["team:data-engineering"],
+            code_version="2",
+        ),
+    },
+    ins={"raw_quotes": dg.AssetIn()},
     partitions_def=symbols_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    metadata={"format": Settings.from_env().prices_format},
-    group_name="prices",
-    kinds={"pandas", "parquet"},
-    owners=["team:data-engineering"],
+    check_specs=list(CHECKS.values()),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=1),
-    code_version="1",
 )
 def cleaned_daily_prices(
     context: dg.AssetExecutionContext,
     raw_quotes: dict[str, dict],
     io_manager: dg.ResourceParam[AtomicIOManager],
-) -> dict[str, pd.DataFrame]:
-    """Typed daily prices per symbol (one row per trading day, sorted), history kept.
+):
+    """Validate each answer (bad rows to quarantine, never the whole symbol), merge the good rows
+    into the stored history (no day ever dropped), adjust for splits and dividends, and check.
 
-    The stored history is read and merged with the new answer: new days are added, revised
-    days replaced and counted, and no day is ever dropped. The write is conditional on the
-    version read, so two runs on one symbol cannot silently lose each other's rows.
+    The write is conditional on the history version read, so two runs on one symbol cannot
+    silently lose each other's rows.
     """
-    histories, stats = {}, {}
+    histories, quarantines, stats = {}, {}, {}
+    outcomes: dict[str, dict[str, tuple[bool, dict]]] = {name: {} for name in CHECKS}
     for symbol, record in raw_quotes.items():
-        new = parse_answer(Answer.from_record(record))
-        stored = io_manager.read_current(context, symbol)
-        histories[symbol], merge = merge_history(stored, new)
+        try:
+            cleaned = clean_answer(Answer.from_record(record))
+        except NoValidRows as error:
+            raise dg.Failure(description=str(error), metadata={"symbol": symbol}) from None
+        stored = io_manager.read_current(context, symbol, asset_key=CLEANED)
+        merged, merge = merge_history(stored, cleaned.clean)
+        history = adjust_for_corporate_actions(merged)
+        histories[symbol], quarantines[symbol] = history, cleaned.quarantine
         stats[symbol] = {
             **merge.as_metadata(),
-            "first_trade_date": str(histories[symbol]["trade_date"].iloc[0]),
-            "last_trade_date": str(histories[symbol]["trade_date"].iloc[-1]),
+            "rows_quarantined": len(cleaned.quarantine),
+            "first_trade_date": str(history["trade_date"].iloc[0]),
+            "last_trade_date": str(history["trade_date"].iloc[-1]),
         }
-    if len(stats) == 1:
-        context.add_output_metadata(next(iter(stats.values())))
-    else:
-        context.add_output_metadata({"merge": dg.MetadataValue.json(stats)})
-    return histories
+        checks = {
+            "ohlc_consistent": quality.check_ohlc_consistency(history),
+            "unique_trading_dates": quality.check_unique_dates(history),
+            "no_gaps_beyond_holidays": quality.check_no_gaps(history),
+            "quarantine_share": quality.check_quarantine_share(
+                len(cleaned.clean), len(cleaned.quarantine), QUARANTINE_THRESHOLD
+            ),
+            "history_never_shrinks": quality.check_history_not_shrunk(
+                None if stored is None else len(stored), len(history)
+            ),
+            "fresh_against_last_refreshed": quality.check_freshness(
+                history, cleaned.last_refreshed
+            ),
+            "no_undeclared_splits": quality.check_splits(history),
+        }
+        for name, outcome in checks.items():
+            outcomes[name][symbol] = outcome
+        context.log.info(
+            f"{symbol}: {stats[symbol]['rows_added']} added, {stats[symbol]['rows_revised']} "
+            f"revised, {len(cleaned.quarantine)} quarantined, {len(history)} days in history"
+        )
+    summary = (
+        next(iter(stats.values()))
+        if len(stats) == 1
+        else {
+            "merge": dg.MetadataValue.json(stats),
+            "rows_quarantined": sum(s["rows_quarantined"] for s in stats.values()),
+        }
+    )
+    yield dg.Output(histories, output_name="cleaned_daily_prices", metadata=summary)
+    yield dg.Output(
+        quarantines,
+        output_name="quarantined_price_rows",
+        metadata={"rows_quarantined": sum(len(q) for q in quarantines.values())},
+    )
+    yield from _check_results(outcomes)

@@ -1,0 +1,70 @@
+"""Does the table hold exactly what the object store holds? Count, checksum, first differences."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from stock_assets.warehouse.schema import VALUE_COLUMNS, daily_prices
+
+SHOWN_DIFFERENCES = 10
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    table_rows: int
+    stored_rows: int
+    table_checksum: str
+    stored_checksum: str
+    differing_days: list[str]
+
+    @property
+    def matches(self) -> bool:
+        return self.table_rows == self.stored_rows and self.table_checksum == self.stored_checksum
+
+    def as_metadata(self) -> dict:
+        return {
+            "table_rows": self.table_rows,
+            "stored_rows": self.stored_rows,
+            "table_checksum": self.table_checksum,
+            "stored_checksum": self.stored_checksum,
+            "first_differing_days": ", ".join(self.differing_days) or "none",
+        }
+
+
+def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Same columns, types and day format on both sides (absent adjustments as NaN)."""
+    out = frame.reindex(columns=["trade_date", *VALUE_COLUMNS]).copy()
+    out["trade_date"] = pd.to_datetime(out["trade_date"].astype("string")).dt.strftime("%Y-%m-%d")
+    out[VALUE_COLUMNS] = out[VALUE_COLUMNS].astype("float64")
+    return out
+
+
+def checksum(frame: pd.DataFrame) -> str:
+    """Order-independent: the sum (mod 2**64) of a 64-bit hash of every row's values."""
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype="uint64")
+    return f"{int(hashes.sum(dtype='uint64')):016x}"
+
+
+def table_rows(engine: sa.Engine, symbol: str) -> pd.DataFrame:
+    columns = [daily_prices.c.trade_date, *(daily_prices.c[c] for c in VALUE_COLUMNS)]
+    query = sa.select(*columns).where(daily_prices.c.symbol == symbol)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=["trade_date", *VALUE_COLUMNS])
+
+
+def reconcile(table: pd.DataFrame, stored: pd.DataFrame) -> Reconciliation:
+    """Compare a symbol's table rows with its stored cleaned history."""
+    table, stored = _canonical(table), _canonical(stored)
+    joined = table.merge(stored, on="trade_date", how="outer", suffixes=("_table", "_stored"))
+    left = joined[[f"{c}_table" for c in VALUE_COLUMNS]].to_numpy()
+    right = joined[[f"{c}_stored" for c in VALUE_COLUMNS]].to_numpy()
+    same = ((left == right) | (pd.isna(left) & pd.isna(right))).all(axis=1)
+    differing = sorted(joined.loc[~same, "trade_date"])[:SHOWN_DIFFERENCES]
+    return Reconciliation(
+        table_rows=len(table),
+        stored_rows=len(stored),
+        table_checksum=checksum(table),
+        stored_checksum=checksum(stored),
+        differing_days=differing,
+    )

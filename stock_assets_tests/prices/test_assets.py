@@ -1,0 +1,77 @@
+"""The cleaned-prices multi-asset through Dagster, fed by the loopback Alpha Vantage server."""
+
+import dagster as dg
+import pandas as pd
+
+from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
+from stock_assets_tests.conftest import make_resources
+
+
+def _resources(tmp_path, sample_server):
+    return make_resources(
+        api_key="test-key",
+        base_url=sample_server.url,
+        storage_url=str(tmp_path / "objects"),
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        requests_per_second=0,
+        requests_per_minute=0,
+        requests_per_day=0,
+    )
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def _stored(tmp_path, name: str, ext: str) -> pd.DataFrame:
+    path = tmp_path / "objects" / name / f"AAPL.{ext}"
+    return pd.read_parquet(path) if ext == "parquet" else pd.read_csv(path, dtype=str)
+
+
+def test_real_aapl_is_clean_and_its_two_splits_are_flagged(tmp_path, sample_server):
+    result = dg.materialize(
+        [*ASSETS, *CHECKS], resources=_resources(tmp_path, sample_server), partition_key="AAPL"
+    )
+    assert result.success
+    meta = result.asset_materializations_for_node("cleaned_daily_prices")
+    cleaned = next(m for m in meta if m.asset_key.path == ["cleaned_daily_prices"]).metadata
+    assert cleaned["rows"].value == 3270 and cleaned["rows_quarantined"].value == 0
+    assert len(_stored(tmp_path, "cleaned_daily_prices", "parquet")) == 3270
+    assert _stored(tmp_path, "quarantined_price_rows", "csv").empty
+
+    checks = _checks(result)
+    splits = checks["no_undeclared_splits"]
+    assert not splits.passed and splits.severity == dg.AssetCheckSeverity.WARN
+    assert "2000-06-21" in str(splits.metadata) and "2005-02-28" in str(splits.metadata)
+    assert all(c.passed for name, c in checks.items() if name != "no_undeclared_splits")
+
+
+def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
+    tmp_path, sample_server
+):
+    sample_server.fail("AAPL", "poisoned")
+    result = dg.materialize(
+        [*ASSETS, *CHECKS], resources=_resources(tmp_path, sample_server), partition_key="AAPL"
+    )
+    assert result.success
+
+    series = list(SampleAnswers().series("TIME_SERIES_DAILY", "AAPL")["Time Series (Daily)"])
+    poisoned_days = {series[i] for i in POISONED_ROWS}
+    quarantine = _stored(tmp_path, "quarantined_price_rows", "csv")
+    assert set(quarantine["trade_date"]) == poisoned_days
+    assert quarantine["reason"].str.len().gt(0).all()
+    assert quarantine["reason"].str.contains("high").any()
+    assert quarantine["reason"].str.contains("volume").any()
+    assert quarantine["reason"].str.contains("not a number").any()
+
+    clean = _stored(tmp_path, "cleaned_daily_prices", "parquet")
+    assert len(clean) == 3270 - 3
+    assert not set(clean["trade_date"].astype(str)) & poisoned_days
+
+    checks = _checks(result)
+    assert checks["quarantine_share"].passed
+    assert checks["quarantine_share"].metadata["quarantined_rows"].value == 3
+    assert not checks["no_gaps_beyond_holidays"].passed  # the three quarantined days are missing
+    table = result.asset_materializations_for_node("daily_prices_table")[0].metadata
+    assert table["rows_inserted"].value == 3267
