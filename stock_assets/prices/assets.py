@@ -2,7 +2,6 @@
 stored history, adjusted for corporate actions, and checked."""
 
 import dagster as dg
-import pandas as pd
 
 from stock_assets.ingest.answers import Answer
 from stock_assets.partitions import symbols_partitions
