@@ -33,7 +33,7 @@ CHECKS = {
     ),
     "quarantine_share": _spec(
         "quarantine_share",
-        f"Under {QUARANTINE_THRESHOLD:.0%} of the answer's rows were quarantined; blocks the table.",
+        f"Under {QUARANTINE_THRESHOLD:.0%} of the answer's rows quarantined; blocks the table.",
         blocking=True,
     ),
     "history_never_shrinks": _spec(
