@@ -42,6 +42,15 @@ def _table(engine: sa.Engine, symbol: str) -> list[tuple]:
         ).all()
 
 
+SAMPLE_ROWS = {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
+
+
+def _rows_per_symbol(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        query = sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
+        return dict(connection.execute(query).all())
+
+
 def _all_objects(s3_client, bucket: str) -> dict[str, bytes]:
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     return {k: s3_client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
@@ -92,13 +101,7 @@ def test_single_run_backfill_of_every_symbol(sample_server, s3_bucket, postgres_
         },
     )
     assert result.success
-    with pg_engine.connect() as connection:
-        counts = dict(
-            connection.execute(
-                sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
-            ).all()
-        )
-    assert counts == {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
+    assert _rows_per_symbol(pg_engine) == SAMPLE_ROWS
     assert len(sample_server.requests) == 5
 
 
@@ -221,13 +224,7 @@ def test_main_command_materializes_every_symbol_offline(tmp_path):
     assert "5 of 5 symbols materialized" in result.stdout
     assert "offline sample" in result.stdout
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'stock_assets_data' / 'stock_assets.sqlite'}")
-    with engine.connect() as connection:
-        counts = dict(
-            connection.execute(
-                sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
-            ).all()
-        )
-    assert counts == {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
+    assert _rows_per_symbol(engine) == SAMPLE_ROWS
     objects = tmp_path / "stock_assets_data" / "objects"
     assert (objects / "cleaned_daily_prices" / "GOOG.parquet").is_file()
     assert (tmp_path / "stock_assets_data" / "dagster_home").is_dir()

@@ -50,6 +50,17 @@ CHECKS = {
 _WARNINGS = {"no_undeclared_splits"}
 
 
+def _out(description: str, storage_format: str) -> dg.AssetOut:
+    return dg.AssetOut(
+        description=description,
+        metadata={"format": storage_format},
+        kinds={"pandas", storage_format},
+        group_name="prices",
+        owners=["team:data-engineering"],
+        code_version="2",
+    )
+
+
 def _check_results(outcomes: dict[str, dict[str, tuple[bool, dict]]]) -> list[dg.AssetCheckResult]:
     """One result per check: per-symbol outcomes, or (for several symbols) their summary."""
     results = []
@@ -77,23 +88,15 @@ def _check_results(outcomes: dict[str, dict[str, tuple[bool, dict]]]) -> list[dg
 
 @dg.multi_asset(
     outs={
-        "cleaned_daily_prices": dg.AssetOut(
-            metadata={"format": Settings.from_env().prices_format},
-            description="Typed daily prices per symbol, one row per NYSE trading day, sorted, "
-            "history kept; adjusted OHLCV when the answer carries splits and dividends.",
-            kinds={"pandas", "parquet"},
-            group_name="prices",
-            owners=["team:data-engineering"],
-            code_version="2",
+        "cleaned_daily_prices": _out(
+            "Typed daily prices per symbol, one row per NYSE trading day, sorted, history kept; "
+            "adjusted OHLCV when the answer carries splits and dividends.",
+            Settings.from_env().prices_format,
         ),
-        "quarantined_price_rows": dg.AssetOut(
-            metadata={"format": "csv"},
-            description="Rows of the latest answer that failed validation, as received, "
-            "with the reason per row.",
-            kinds={"pandas", "csv"},
-            group_name="prices",
-            owners=["team:data-engineering"],
-            code_version="2",
+        "quarantined_price_rows": _out(
+            "Rows of the latest answer that failed validation, as received, with the reason "
+            "per row.",
+            "csv",
         ),
     },
     ins={"raw_quotes": dg.AssetIn()},
