@@ -2,7 +2,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from stock_assets.ingest.sample_source import DAILY_ADJUSTED
 from stock_assets.warehouse.load import Lineage, LoadError, load_prices
+from stock_assets.warehouse.schema import VALUE_COLUMNS, daily_prices
 from stock_assets_tests.prices.test_parse import parse_answer, sample_answer
 
 LINEAGE = {s: Lineage("s3://bucket/cleaned/x.parquet", "abc123", "run-1") for s in ("AAPL", "FB")}
@@ -63,3 +65,126 @@ def test_constraint_violation_rolls_back_and_names_the_symbol(engine, aapl):
     with pytest.raises(LoadError, match=r"AAPL.*rolled back"):
         load_prices(engine, {"AAPL": bad}, LINEAGE)
     pd.testing.assert_frame_equal(rows(engine, "AAPL"), before)
+
+
+def table_frame(engine: sa.Engine, symbol: str) -> pd.DataFrame:
+    """A symbol's rows as the cleaned frames hold them: days as text, NULL as NaN."""
+    with engine.connect() as connection:
+        table = pd.read_sql(
+            sa.select(*(daily_prices.c[c] for c in ["trade_date", *VALUE_COLUMNS]))
+            .where(daily_prices.c.symbol == symbol)
+            .order_by(daily_prices.c.trade_date),
+            connection,
+        )
+    return comparable(table)
+
+
+def comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.reindex(columns=["trade_date", *VALUE_COLUMNS])
+    out["trade_date"] = out["trade_date"].astype(str)
+    out = out.astype({c: "float64" for c in VALUE_COLUMNS})
+    return out.sort_values("trade_date").reset_index(drop=True)
+
+
+def assert_table_holds(engine: sa.Engine, histories: dict[str, pd.DataFrame]) -> None:
+    for symbol, history in histories.items():
+        pd.testing.assert_frame_equal(table_frame(engine, symbol), comparable(history))
+
+
+def counts(stats) -> tuple[int, int, int, int]:
+    return stats.inserted, stats.updated, stats.deleted, stats.unchanged
+
+
+@pytest.fixture(scope="module")
+def msft() -> pd.DataFrame:
+    """An adjusted-plan history, with the adjustments missing on a few scattered days."""
+    frame = parse_answer(sample_answer("MSFT", function=DAILY_ADJUSTED, datatype="csv"))
+    frame.loc[[3, 4, 500, 3000], "adjusted_close"] = float("nan")
+    frame.loc[[4, 1200], "dividend_amount"] = float("nan")
+    return frame
+
+
+def test_histories_round_trip_exactly_with_missing_adjustments(engine, aapl, msft):
+    stats = load_prices(engine, {"AAPL": aapl, "MSFT": msft}, LINEAGE | {"MSFT": LINEAGE["FB"]})
+    assert counts(stats) == (6540, 0, 0, 0)
+    assert_table_holds(engine, {"AAPL": aapl, "MSFT": msft})
+    with engine.connect() as connection:
+        nulls = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(daily_prices)
+            .where(daily_prices.c.symbol == "MSFT", daily_prices.c.adjusted_close.is_(None))
+        ).scalar_one()
+    assert nulls == 4
+
+
+def test_new_days_after_the_last_stored_one_are_appended(engine, aapl):
+    load_prices(engine, {"AAPL": aapl.iloc[:3000]}, LINEAGE)
+    grown = aapl.copy()
+    grown.loc[10, "open"] = 1.5
+    grown = grown.drop(index=[20, 21])
+    stats = load_prices(engine, {"AAPL": grown}, {"AAPL": Lineage("u", "v", "run-2")})
+    assert counts(stats) == (270, 1, 2, 2997)
+    assert_table_holds(engine, {"AAPL": grown})
+    assert rows(engine, "AAPL")["run_id"].value_counts().to_dict() == {"run-1": 2997, "run-2": 271}
+
+
+def test_fresh_and_stored_symbols_in_one_load(engine, aapl):
+    fb = parse_answer(sample_answer("FB"))
+    load_prices(engine, {"AAPL": aapl.iloc[100:200]}, LINEAGE)
+    stats = load_prices(engine, {"FB": fb, "AAPL": aapl.iloc[150:250]}, LINEAGE)
+    assert counts(stats) == (len(fb) + 50, 0, 50, 50)
+    assert_table_holds(engine, {"AAPL": aapl.iloc[150:250], "FB": fb})
+
+
+def test_history_that_starts_after_the_stored_days_replaces_them(engine, aapl):
+    load_prices(engine, {"AAPL": aapl.iloc[:100]}, LINEAGE)
+    stats = load_prices(engine, {"AAPL": aapl.iloc[200:]}, LINEAGE)
+    assert counts(stats) == (3070, 0, 100, 0)
+    assert_table_holds(engine, {"AAPL": aapl.iloc[200:]})
+
+
+def test_empty_history_deletes_the_symbol_only(engine, aapl):
+    fb = parse_answer(sample_answer("FB"))
+    load_prices(engine, {"AAPL": aapl, "FB": fb}, LINEAGE)
+    stats = load_prices(engine, {"AAPL": aapl.iloc[:0]}, LINEAGE)
+    assert counts(stats) == (0, 0, 3270, 0)
+    assert rows(engine, "AAPL").empty
+    assert_table_holds(engine, {"FB": fb})
+
+
+def test_unsorted_history_loads_in_day_order(engine, aapl):
+    shuffled = aapl.sample(frac=1, random_state=1)
+    assert counts(load_prices(engine, {"AAPL": shuffled}, LINEAGE)) == (3270, 0, 0, 0)
+    assert_table_holds(engine, {"AAPL": aapl})
+
+
+def test_repeated_day_is_refused_naming_symbol_and_day(engine, aapl):
+    load_prices(engine, {"AAPL": aapl}, LINEAGE)
+    before = rows(engine, "AAPL")
+    doubled = pd.concat([aapl, aapl.iloc[[7]]], ignore_index=True)
+    with pytest.raises(LoadError, match=r"AAPL.*2000-03-10 more than once"):
+        load_prices(engine, {"AAPL": doubled}, LINEAGE)
+    pd.testing.assert_frame_equal(rows(engine, "AAPL"), before)
+
+
+def test_bad_fresh_symbol_rolls_back_the_stored_one_too(engine, aapl):
+    fb = parse_answer(sample_answer("FB"))
+    load_prices(engine, {"AAPL": aapl.iloc[:3000]}, LINEAGE)
+    before = rows(engine, "AAPL")
+    bad = fb.copy()
+    bad.loc[9, "volume"] = -5
+    with pytest.raises(LoadError, match=r"rolled back"):
+        load_prices(engine, {"AAPL": aapl, "FB": bad}, LINEAGE)
+    pd.testing.assert_frame_equal(rows(engine, "AAPL"), before)
+    assert rows(engine, "FB").empty
+
+
+def test_failed_loads_leave_nothing_behind(engine, aapl):
+    load_prices(engine, {"AAPL": aapl.iloc[:3000]}, LINEAGE)
+    bad = aapl.copy()
+    bad.loc[3, "volume"] = -1
+    for _ in range(2):  # the second would trip over temporary tables left by the first
+        with pytest.raises(LoadError, match="AAPL"):
+            load_prices(engine, {"AAPL": bad}, LINEAGE)
+    assert counts(load_prices(engine, {"AAPL": aapl}, LINEAGE)) == (270, 0, 0, 3000)
+    assert counts(load_prices(engine, {}, {})) == (0, 0, 0, 0)
