@@ -14,7 +14,8 @@ server, each step on an empty, checkpointed table:
 - psycopg `executemany` upsert (`INSERT … ON CONFLICT DO UPDATE`), on a sample;
 - `pandas.to_sql(method="multi")`, on a sample.
 
-Rates are rows of the measured input per second, medians of `--repeat` runs.
+Rates are rows of the input per second, medians of `--repeat` rounds in which the steps take
+turns; the ratios to raw COPY are the loader's targets.
 
     .venv/bin/python bench/postgres_load.py               # 1 M rows
     .venv/bin/python bench/postgres_load.py --rows 10M
@@ -167,9 +168,13 @@ def csv_copy_data(frame: pd.DataFrame) -> bytes:
 
 
 @dataclass
-class Measure:
+class Step:
+    """One measured way of loading: `run` times `rows` rows, after `setup` fills the table."""
+
     name: str
     rows: int
+    run: Callable[[], object]
+    setup: Callable[[], object] | None = None
     seconds: list[float] = field(default_factory=list)
     outcome: str = ""
 
@@ -179,49 +184,41 @@ class Measure:
 
 
 class Bench:
-    """Timed steps on one database, each from an empty, checkpointed `daily_prices`."""
+    """Steps timed on one database, each from an empty, checkpointed `daily_prices`; the steps
+    take turns, round after round, so a slow spell of the machine hits them all alike."""
 
     def __init__(self, url: str, repeat: int) -> None:
         self.engine = sa.create_engine(url)
         self.conninfo = sa.make_url(url).set(drivername="postgresql").render_as_string(False)
         self.repeat = repeat
-        self.results: dict[str, Measure] = {}
+        self.steps: dict[str, Step] = {}
 
     def admin(self, *statements: str) -> None:
         with psycopg.connect(self.conninfo, autocommit=True) as connection:
             for statement in statements:
                 connection.execute(statement)
 
-    def timed(
-        self,
-        key: str,
-        name: str,
-        rows: int,
-        step: Callable[[], object],
-        setup: Callable[[], object] | None = None,
-    ) -> None:
-        """Run `step` `repeat` times, each after emptying the table and running `setup`."""
-        measure = self.results[key] = Measure(name, rows)
-        for _ in range(self.repeat):
-            self.admin("TRUNCATE daily_prices")
-            if setup is not None:
-                setup()
-                self.admin("VACUUM ANALYZE daily_prices")
-            self.admin("CHECKPOINT")
-            os.sync()  # the previous step's writes, still in the page cache, land now
-            started = time.perf_counter()
-            outcome = step()
-            measure.seconds.append(time.perf_counter() - started)
-        if isinstance(outcome, LoadStats):
-            measure.outcome = (
-                f"{outcome.inserted:,} inserted, {outcome.updated:,} updated, "
-                f"{outcome.deleted:,} deleted, {outcome.unchanged:,} unchanged"
-            )
-        spread = f"{min(measure.seconds):.2f}-{max(measure.seconds):.2f} s"
-        print(
-            f"  {name:<62} {measure.rate:>9,.0f} rows/s  ({spread})  {measure.outcome}",
-            flush=True,
-        )
+    def run(self) -> None:
+        for round_ in range(self.repeat):
+            print(f"  round {round_ + 1} of {self.repeat} …", flush=True)
+            for step in self.steps.values():
+                self.admin("TRUNCATE daily_prices")
+                if step.setup is not None:
+                    step.setup()
+                    self.admin("VACUUM ANALYZE daily_prices")
+                self.admin("CHECKPOINT")
+                os.sync()  # the previous step's writes, still in the page cache, land now
+                started = time.perf_counter()
+                outcome = step.run()
+                step.seconds.append(time.perf_counter() - started)
+                if isinstance(outcome, LoadStats):
+                    step.outcome = (
+                        f"{outcome.inserted:,} inserted, {outcome.updated:,} updated, "
+                        f"{outcome.deleted:,} deleted, {outcome.unchanged:,} unchanged"
+                    )
+        for step in self.steps.values():
+            spread = f"{min(step.seconds):.2f}-{max(step.seconds):.2f} s"
+            print(f"  {step.name:<62} {step.rate:>9,.0f} rows/s  ({spread})  {step.outcome}")
 
     def copy(self, statement: str, data: bytes) -> None:
         with (
@@ -241,53 +238,39 @@ class Bench:
 
 def measure(bench: Bench, args: argparse.Namespace, histories: dict[str, pd.DataFrame]) -> None:
     lineage = lineages(histories)
-    refreshes = {
-        "refresh, appended": refresh_of(histories, args.seed, interleaved=False),
-        "refresh, interleaved": refresh_of(histories, args.seed, interleaved=True),
-    }
     flat = flat_frame(histories, lineage)
     rows, columns = len(flat), ", ".join(COLUMNS)
-    encoders = {
-        "binary": lambda: binary_copy_data(histories, lineage),
-        "csv": lambda: csv_copy_data(flat),
-    }
-    for form, encode in encoders.items():
-        data = encode()
-        bench.timed(
-            f"copy {form}",
+    encoded = {"binary": binary_copy_data(histories, lineage), "csv": csv_copy_data(flat)}
+    for form, data in encoded.items():
+        bench.steps[f"copy {form}"] = Step(
             f"raw COPY, {form} ({len(data) / 1e6:,.0f} MB encoded beforehand)",
             rows,
             lambda form=form, data=data: bench.copy(
                 f"COPY daily_prices ({columns}) FROM STDIN (FORMAT {form})", data
             ),
         )
-    bench.timed(
-        "first load",
-        "load_prices, first load",
-        rows,
-        lambda: load_prices(bench.engine, histories, lineage),
+    bench.steps["first load"] = Step(
+        "load_prices, first load", rows, lambda: load_prices(bench.engine, histories, lineage)
     )
-    for key, refresh in refreshes.items():
-        bench.timed(
-            key,
+    for key, interleaved in [("refresh, appended", False), ("refresh, interleaved", True)]:
+        refresh = refresh_of(histories, args.seed, interleaved=interleaved)
+        bench.steps[key] = Step(
             f"load_prices, refresh: {refresh.name}, {refresh.changed:,} revised",
             rows,
             lambda refresh=refresh: load_prices(bench.engine, refresh.revised, lineage),
             setup=lambda refresh=refresh: load_prices(bench.engine, refresh.stored, lineage),
         )
-    sample = flat.sample(min(args.upsert_rows, rows), random_state=args.seed)
-    bench.timed(
-        "upsert",
-        f"psycopg executemany upsert ({len(sample):,} rows)",
-        len(sample),
-        lambda: bench.upsert(sample),
+    upsert = flat.sample(min(args.upsert_rows, rows), random_state=args.seed)
+    bench.steps["upsert"] = Step(
+        f"psycopg executemany upsert ({len(upsert):,} rows)",
+        len(upsert),
+        lambda: bench.upsert(upsert),
     )
-    sample = flat.sample(min(args.to_sql_rows, rows), random_state=args.seed)
-    bench.timed(
-        "to_sql",
-        f'pandas.to_sql(method="multi", chunksize=1000) ({len(sample):,} rows)',
-        len(sample),
-        lambda: sample.to_sql(
+    to_sql = flat.sample(min(args.to_sql_rows, rows), random_state=args.seed)
+    bench.steps["to_sql"] = Step(
+        f'pandas.to_sql(method="multi", chunksize=1000) ({len(to_sql):,} rows)',
+        len(to_sql),
+        lambda: to_sql.to_sql(
             "daily_prices",
             bench.engine,
             if_exists="append",
@@ -296,9 +279,10 @@ def measure(bench: Bench, args: argparse.Namespace, histories: dict[str, pd.Data
             chunksize=1000,
         ),
     )
+    bench.run()
 
 
-def summarize(results: dict[str, Measure]) -> None:
+def summarize(results: dict[str, Step]) -> None:
     form = max(["binary", "csv"], key=lambda form: results[f"copy {form}"].rate)
     copy = results[f"copy {form}"]
     print(f"\nratios (raw COPY: the {form} one, {copy.rate:,.0f} rows/s)")
@@ -320,7 +304,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=row_count, default=1_000_000, help="1M (default), 10M, …")
     parser.add_argument("--days", type=int, default=1000, help="business days per symbol")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of measurements")
     parser.add_argument("--upsert-rows", type=row_count, default=200_000)
     parser.add_argument("--to-sql-rows", type=row_count, default=20_000)
     parser.add_argument("--server", default=SERVER_URL, help="admin URL of the Postgres server")
@@ -332,7 +316,7 @@ def main() -> None:
     print(
         f"{sum(map(len, histories.values())):,} rows: {len(histories):,} symbols x {args.days} "
         f"business days (built in {time.perf_counter() - started:.1f} s); "
-        f"medians of {args.repeat} runs (min-max)",
+        f"medians of {args.repeat} rounds (min-max)",
         flush=True,
     )
     admin = sa.create_engine(args.server, isolation_level="AUTOCOMMIT")
@@ -353,7 +337,7 @@ def main() -> None:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
-    summarize(bench.results)
+    summarize(bench.steps)
 
 
 if __name__ == "__main__":

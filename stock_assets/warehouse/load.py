@@ -90,8 +90,9 @@ class LoadError(RuntimeError):
 class SymbolRows:
     """One symbol's history as column arrays in day order, ready to write.
 
-    `values` maps each value column to its array (None: the column is absent, NULL on every
-    day); `nulls` to a mask of the days where it is NULL (None: on no day).
+    `days` counts from 1970-01-01; `values` maps each value column to its array (None: the
+    column is absent, NULL on every day), `nulls` to a mask of the days where it is NULL (None:
+    on no day).
     """
 
     symbol: str
@@ -234,7 +235,7 @@ def binary_copy_rows(fields: Sequence[tuple], count: int) -> Iterator[np.ndarray
     Each field is (numpy big-endian format, values, NULL mask): values is an array of `count`,
     one `bytes` value for every row (format ignored), or None for NULL on every row. Rows are
     grouped by which fields are NULL, so each group has one fixed layout and is one numpy
-    record array; a history usually is a single group.
+    record array, the groups one after the other; a history usually is a single group.
     """
     masks = [(i, mask) for i, (_, values, mask) in enumerate(fields) if mask is not None]
     patterns = np.zeros(count, np.int64)
@@ -520,15 +521,15 @@ def load_prices(
     def rows_of(symbol: str) -> SymbolRows:
         return SymbolRows.from_frame(symbol, histories[symbol], lineage[symbol])
 
-    # Frames become arrays while the rows before them are being written: Python and the
-    # server work at the same time.
+    # The generators turn frames into arrays while the rows before them are being written, so
+    # Python and the server work at the same time.
     after_last_day: dict[str, SymbolRows] = {}
 
     def up_to_last_day(last_days: dict[str, int]) -> Iterator[SymbolRows]:
-        for symbol, last_day in last_days.items():
-            up_to, after = rows_of(symbol).split_after(last_day)
-            after_last_day[symbol] = after
-            yield up_to
+        for symbol in symbols:
+            if symbol in last_days:
+                up_to, after_last_day[symbol] = rows_of(symbol).split_after(last_days[symbol])
+                yield up_to
 
     def new_days(last_days: dict[str, int]) -> Iterator[SymbolRows]:
         for symbol in symbols:
@@ -538,9 +539,9 @@ def load_prices(
         with engine.begin() as connection:
             _start(connection, symbols)
             last_days = _last_stored_days(connection, symbols)
-            staged = merged = updated = deleted = 0
+            staged = inserted = updated = deleted = 0
             if last_days:
-                staged, merged, updated, deleted = _stage_and_merge(
+                staged, inserted, updated, deleted = _stage_and_merge(
                     connection,
                     up_to_last_day(last_days),
                     {symbol: lineage[symbol] for symbol in last_days},
@@ -554,10 +555,10 @@ def load_prices(
     except (psycopg.IntegrityError, psycopg.DataError) as exc:
         raise LoadError(_describe_violation(exc, symbols)) from exc
     return LoadStats(
-        inserted=merged + appended,
+        inserted=inserted + appended,
         updated=updated,
         deleted=deleted,
-        unchanged=staged - merged - updated,
+        unchanged=staged - inserted - updated,
         seconds=time.perf_counter() - started,
     )
 

@@ -22,9 +22,46 @@ def rows(engine: sa.Engine, symbol: str) -> pd.DataFrame:
         )
 
 
+def table_frame(engine: sa.Engine, symbol: str) -> pd.DataFrame:
+    """A symbol's rows as the cleaned frames hold them: days as text, NULL as NaN."""
+    with engine.connect() as connection:
+        table = pd.read_sql(
+            sa.select(*(daily_prices.c[c] for c in ["trade_date", *VALUE_COLUMNS]))
+            .where(daily_prices.c.symbol == symbol)
+            .order_by(daily_prices.c.trade_date),
+            connection,
+        )
+    return comparable(table)
+
+
+def comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.reindex(columns=["trade_date", *VALUE_COLUMNS])
+    out["trade_date"] = out["trade_date"].astype(str)
+    out = out.astype({c: "float64" for c in VALUE_COLUMNS})
+    return out.sort_values("trade_date").reset_index(drop=True)
+
+
+def assert_table_holds(engine: sa.Engine, histories: dict[str, pd.DataFrame]) -> None:
+    for symbol, history in histories.items():
+        pd.testing.assert_frame_equal(table_frame(engine, symbol), comparable(history))
+
+
+def counts(stats) -> tuple[int, int, int, int]:
+    return stats.inserted, stats.updated, stats.deleted, stats.unchanged
+
+
 @pytest.fixture(scope="module")
 def aapl() -> pd.DataFrame:
     return parse_answer(sample_answer())
+
+
+@pytest.fixture(scope="module")
+def msft() -> pd.DataFrame:
+    """An adjusted-plan history, with the adjustments missing on a few scattered days."""
+    frame = parse_answer(sample_answer("MSFT", function=DAILY_ADJUSTED, datatype="csv"))
+    frame.loc[[3, 4, 500, 3000], "adjusted_close"] = float("nan")
+    frame.loc[[4, 1200], "dividend_amount"] = float("nan")
+    return frame
 
 
 def test_load_then_reload_writes_nothing(engine, aapl):
@@ -65,43 +102,6 @@ def test_constraint_violation_rolls_back_and_names_the_symbol(engine, aapl):
     with pytest.raises(LoadError, match=r"AAPL.*rolled back"):
         load_prices(engine, {"AAPL": bad}, LINEAGE)
     pd.testing.assert_frame_equal(rows(engine, "AAPL"), before)
-
-
-def table_frame(engine: sa.Engine, symbol: str) -> pd.DataFrame:
-    """A symbol's rows as the cleaned frames hold them: days as text, NULL as NaN."""
-    with engine.connect() as connection:
-        table = pd.read_sql(
-            sa.select(*(daily_prices.c[c] for c in ["trade_date", *VALUE_COLUMNS]))
-            .where(daily_prices.c.symbol == symbol)
-            .order_by(daily_prices.c.trade_date),
-            connection,
-        )
-    return comparable(table)
-
-
-def comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.reindex(columns=["trade_date", *VALUE_COLUMNS])
-    out["trade_date"] = out["trade_date"].astype(str)
-    out = out.astype({c: "float64" for c in VALUE_COLUMNS})
-    return out.sort_values("trade_date").reset_index(drop=True)
-
-
-def assert_table_holds(engine: sa.Engine, histories: dict[str, pd.DataFrame]) -> None:
-    for symbol, history in histories.items():
-        pd.testing.assert_frame_equal(table_frame(engine, symbol), comparable(history))
-
-
-def counts(stats) -> tuple[int, int, int, int]:
-    return stats.inserted, stats.updated, stats.deleted, stats.unchanged
-
-
-@pytest.fixture(scope="module")
-def msft() -> pd.DataFrame:
-    """An adjusted-plan history, with the adjustments missing on a few scattered days."""
-    frame = parse_answer(sample_answer("MSFT", function=DAILY_ADJUSTED, datatype="csv"))
-    frame.loc[[3, 4, 500, 3000], "adjusted_close"] = float("nan")
-    frame.loc[[4, 1200], "dividend_amount"] = float("nan")
-    return frame
 
 
 def test_histories_round_trip_exactly_with_missing_adjustments(engine, aapl, msft):
@@ -158,13 +158,16 @@ def test_unsorted_history_loads_in_day_order(engine, aapl):
     assert_table_holds(engine, {"AAPL": aapl})
 
 
-def test_repeated_day_is_refused_naming_symbol_and_day(engine, aapl):
-    load_prices(engine, {"AAPL": aapl}, LINEAGE)
-    before = rows(engine, "AAPL")
+@pytest.mark.parametrize("stored", [True, False], ids=["stored", "fresh"])
+def test_repeated_day_is_refused_naming_symbol_and_day(engine, aapl, stored):
+    fb = parse_answer(sample_answer("FB"))
+    load_prices(engine, {"AAPL": aapl.iloc[: 3000 if stored else 0], "FB": fb}, LINEAGE)
+    before = table_frame(engine, "AAPL")
     doubled = pd.concat([aapl, aapl.iloc[[7]]], ignore_index=True)
     with pytest.raises(LoadError, match=r"AAPL.*2000-03-10 more than once"):
-        load_prices(engine, {"AAPL": doubled}, LINEAGE)
-    pd.testing.assert_frame_equal(rows(engine, "AAPL"), before)
+        load_prices(engine, {"FB": fb.iloc[:50], "AAPL": doubled}, LINEAGE)
+    pd.testing.assert_frame_equal(table_frame(engine, "AAPL"), before)
+    assert_table_holds(engine, {"FB": fb})
 
 
 def test_bad_fresh_symbol_rolls_back_the_stored_one_too(engine, aapl):
