@@ -135,6 +135,20 @@ def _dagster(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("dagster")), *args]
 
 
+def _materialize_command(partition: str) -> list[str]:
+    """`dagster asset materialize` of every asset for one symbol, as a user types it."""
+    return _dagster(
+        "asset",
+        "materialize",
+        "-m",
+        "stock_assets.definitions",
+        "--select",
+        "*",
+        "--partition",
+        partition,
+    )
+
+
 @pytest.mark.slow
 def test_dagster_cli_materialize_on_the_production_path(
     tmp_path, sample_server, moto_endpoint, s3_client, s3_bucket, postgres_url, pg_engine
@@ -151,16 +165,7 @@ def test_dagster_cli_materialize_on_the_production_path(
         "ALPHAVANTAGE_BASE_URL": sample_server.url,
         "ALPHAVANTAGE_REQUESTS_PER_SECOND": "5",
     }
-    command = _dagster(
-        "asset",
-        "materialize",
-        "-m",
-        "stock_assets.definitions",
-        "--select",
-        "*",
-        "--partition",
-        "AAPL",
-    )
+    command = _materialize_command("AAPL")
     first = _run(command, env, tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     rows = _table(pg_engine, "AAPL")
@@ -171,16 +176,7 @@ def test_dagster_cli_materialize_on_the_production_path(
 
     sample_server.fail("IBM", "error_invalid_call", sticky=True)
     rejected = _run(
-        _dagster(
-            "asset",
-            "materialize",
-            "-m",
-            "stock_assets.definitions",
-            "--select",
-            "*",
-            "--partition",
-            "IBM",
-        ),
+        _materialize_command("IBM"),
         env,
         tmp_path,
     )
