@@ -13,6 +13,10 @@ VALUE_COLUMNS = [
     "adjusted_close",
     "dividend_amount",
     "split_coefficient",
+    "adjusted_open",
+    "adjusted_high",
+    "adjusted_low",
+    "adjusted_volume",
 ]
 LINEAGE_COLUMNS = ["source_uri", "source_version", "run_id", "loaded_at"]
 
@@ -30,6 +34,11 @@ def price_columns() -> list[sa.Column]:
         sa.Column("adjusted_close", sa.Double),
         sa.Column("dividend_amount", sa.Double),
         sa.Column("split_coefficient", sa.Double),
+        # Split- and dividend-adjusted prices and split-adjusted volume (premium answers only).
+        sa.Column("adjusted_open", sa.Double),
+        sa.Column("adjusted_high", sa.Double),
+        sa.Column("adjusted_low", sa.Double),
+        sa.Column("adjusted_volume", sa.Double),
     ]
 
 

@@ -2,6 +2,8 @@
 
 import dagster as dg
 import pandas as pd
+import pytest
+import sqlalchemy as sa
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
@@ -75,3 +77,36 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
     assert not checks["no_gaps_beyond_holidays"].passed  # the three quarantined days are missing
     table = result.asset_materializations_for_node("daily_prices_table")[0].metadata
     assert table["rows_inserted"].value == 3267
+
+
+def test_premium_answer_lands_adjusted_prices_in_the_table(tmp_path, sample_server):
+    resources = make_resources(
+        api_key="test-key",
+        base_url=sample_server.url,
+        storage_url=str(tmp_path / "objects"),
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        requests_per_second=0,
+        requests_per_minute=0,
+        requests_per_day=0,
+        premium=True,
+    )
+    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="AAPL")
+    assert result.success
+    assert sample_server.requests[0]["function"] == "TIME_SERIES_DAILY_ADJUSTED"
+    checks = _checks(result)
+    assert checks["table_matches_stored_prices"].passed
+    assert checks["no_undeclared_splits"].passed  # the answer declares its splits
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.connect() as connection:
+        first, last = connection.execute(
+            sa.text(
+                "SELECT adjusted_open, adjusted_close, adjusted_volume, volume FROM daily_prices "
+                "WHERE symbol = 'AAPL' AND trade_date IN ('2000-03-01', '2013-03-01') "
+                "ORDER BY trade_date"
+            )
+        ).all()
+    assert last[0] == pytest.approx(438.0) and last[1] == pytest.approx(430.47)
+    # Two 2:1 splits since 2000: volume scaled up fourfold, prices down at least fourfold.
+    assert first[2] == pytest.approx(first[3] * 4)
+    assert first[0] < 140 / 4
