@@ -12,8 +12,24 @@ from stock_assets.watchlist import (
 
 VALID = ["AAPL", "BRK.B", "BF-B", "A", "X1", "0700", "ABCDEFGHIJ"]
 INVALID = [
-    "aapl", "Aapl", "ABCDEFGHIJK", "../x", "..", ".", "-A", "A/B", "A\\B", "", " ", "A B",
-    "A;DROP", "AAPL\n", "\nAAPL", "A'B", "ÄAPL", "AAPL\x00",
+    "aapl",
+    "Aapl",
+    "ABCDEFGHIJK",
+    "../x",
+    "..",
+    ".",
+    "-A",
+    "A/B",
+    "A\\B",
+    "",
+    " ",
+    "A B",
+    "A;DROP",
+    "AAPL\n",
+    "\nAAPL",
+    "A'B",
+    "ÄAPL",
+    "AAPL\x00",
 ]
 
 
@@ -47,7 +63,11 @@ def test_empty_watchlist_means_the_sample_symbols(text):
 
 def test_watchlist_splits_on_commas_and_whitespace_and_drops_repeats():
     assert parse_watchlist(" AAPL, MSFT  IBM,\nBRK.B,,AAPL\tBF-B ") == [
-        "AAPL", "MSFT", "IBM", "BRK.B", "BF-B",
+        "AAPL",
+        "MSFT",
+        "IBM",
+        "BRK.B",
+        "BF-B",
     ]
 
 

@@ -95,23 +95,3 @@ def parse_values(text: pd.DataFrame) -> pd.DataFrame:
         values = pd.to_numeric(text[name], errors="coerce").astype("float64")
         typed[name] = values.where(np.isfinite(values))
     return typed
-
-
-def parse_answer(answer: Answer) -> pd.DataFrame:
-    """Strict parse: the clean rows of `validate.clean_answer`, raising `UnparseableAnswer`
-    (naming the symbol, days and reasons) if any row would be quarantined.
-
-    Kept for callers that want all-or-nothing; the asset should prefer `clean_answer`, which
-    keeps the good rows and quarantines the rest.
-    """
-    # validate builds on this module, so it can only be imported once this one is loaded.
-    from stock_assets.prices.validate import clean_answer
-
-    cleaned = clean_answer(answer)
-    bad = cleaned.quarantine
-    if not bad.empty:
-        raise UnparseableAnswer(
-            f"{answer.symbol}: {len(bad)} row(s) not clean, e.g. on "
-            f"{bad['trade_date'].head(5).tolist()}: {bad['reason'].head(3).tolist()}"
-        )
-    return cleaned.clean

@@ -117,10 +117,12 @@ def test_unknown_notice_is_a_plan_error_quoting_the_text():
 
 
 def test_key_quoted_in_a_payload_is_redacted_before_classification():
-    body = json.dumps({
-        "Information": "We have detected your API key as demo-KEY-9 and our standard API "
-        "rate limit is 25 requests per day."
-    }).encode()
+    body = json.dumps(
+        {
+            "Information": "We have detected your API key as demo-KEY-9 and our standard API "
+            "rate limit is 25 requests per day."
+        }
+    ).encode()
     error = classify(body, api_key="demo-KEY-9")
     assert type(error) is QuotaExhausted  # not the demo-key PlanError: "demo" left with the key
     assert "demo-KEY-9" not in str(error)
@@ -224,7 +226,7 @@ def test_non_utf8_record_round_trip_is_byte_exact(body):
 
 
 def test_awkward_utf8_round_trips_exactly():
-    body = "\ufeff{\"x\": \"\u00e9\u2028\\u0000\"}\r\n\x00 \U0001f4c8".encode()
+    body = '\ufeff{"x": "\u00e9\u2028\\u0000"}\r\n\x00 \U0001f4c8'.encode()
     record, restored = roundtrip(make_answer(body))
     assert record["body_encoding"] == "utf-8"
     assert restored.body == body

@@ -157,9 +157,19 @@ def test_request_lines_are_not_logged_since_they_carry_the_key(sample_server, ca
 @pytest.mark.slow
 def test_command_line_server_applies_its_options():
     process = subprocess.Popen(
-        [sys.executable, "-m", "stock_assets.ingest.sample_server", "--port", "0",
-         "--api-key", "cli-key", "--fail", "IBM=http_503"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "stock_assets.ingest.sample_server",
+            "--port",
+            "0",
+            "--api-key",
+            "cli-key",
+            "--fail",
+            "IBM=http_503",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         banner = process.stdout.readline()
@@ -180,8 +190,11 @@ def test_a_client_giving_up_on_a_slow_answer_is_not_a_server_error(sample_server
     sample_server.slow_seconds = 0.3
     sample_server.fail("IBM", "slow")
     with pytest.raises(requests.exceptions.ReadTimeout):
-        requests.get(sample_server.url, params={"function": DAILY, "symbol": "IBM",
-                                                "outputsize": "full"}, timeout=(2, 0.05))
+        requests.get(
+            sample_server.url,
+            params={"function": DAILY, "symbol": "IBM", "outputsize": "full"},
+            timeout=(2, 0.05),
+        )
     time.sleep(0.5)  # the handler wakes up and writes to the closed connection
     assert "Traceback" not in capfd.readouterr().err
     assert get(sample_server, "FB").status_code == 200

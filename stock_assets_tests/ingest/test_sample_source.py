@@ -72,9 +72,11 @@ def test_compact_csv_holds_the_newest_hundred_rows(shared_sample):
 
 
 def test_adjusted_json_rendered_from_the_bundled_csv_matches_the_adjusted_shape(shared_sample):
-    msft = json.loads(SampleAnswers().answer(
-        {"function": DAILY_ADJUSTED, "symbol": "MSFT", "outputsize": "full"}
-    ).body)
+    msft = json.loads(
+        SampleAnswers()
+        .answer({"function": DAILY_ADJUSTED, "symbol": "MSFT", "outputsize": "full"})
+        .body
+    )
     aapl = json.loads((shared_sample / "TIME_SERIES_DAILY_ADJUSTED" / "AAPL.json").read_bytes())
     assert msft["Meta Data"] == dict(aapl["Meta Data"], **{"2. Symbol": "MSFT"})
     series = msft["Time Series (Daily)"]

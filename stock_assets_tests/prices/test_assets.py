@@ -10,7 +10,7 @@ from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
 from stock_assets_tests.conftest import make_resources
 
 
-def _resources(tmp_path, sample_server):
+def _resources(tmp_path, sample_server, **overrides):
     return make_resources(
         api_key="test-key",
         base_url=sample_server.url,
@@ -19,6 +19,7 @@ def _resources(tmp_path, sample_server):
         requests_per_second=0,
         requests_per_minute=0,
         requests_per_day=0,
+        **overrides,
     )
 
 
@@ -80,16 +81,7 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
 
 
 def test_premium_answer_lands_adjusted_prices_in_the_table(tmp_path, sample_server):
-    resources = make_resources(
-        api_key="test-key",
-        base_url=sample_server.url,
-        storage_url=str(tmp_path / "objects"),
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        requests_per_second=0,
-        requests_per_minute=0,
-        requests_per_day=0,
-        premium=True,
-    )
+    resources = _resources(tmp_path, sample_server, premium=True)
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="AAPL")
     assert result.success
     assert sample_server.requests[0]["function"] == "TIME_SERIES_DAILY_ADJUSTED"

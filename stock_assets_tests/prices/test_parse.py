@@ -5,18 +5,15 @@ import pandas as pd
 import pytest
 
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED
-from stock_assets.prices.parse import UnparseableAnswer, answer_frame, parse_answer, parse_values
+from stock_assets.prices.parse import UnparseableAnswer, answer_frame, parse_values
 from stock_assets.prices.schema import DATE
 from stock_assets.prices.validate import clean_answer
 from stock_assets_tests.prices.sample import (
     clean_sample,
-    edited,
     rows_of,
     sample_answer,
     with_extra_row,
 )
-
-__all__ = ["parse_answer", "sample_answer"]  # stock_assets_tests/warehouse/test_load.py uses them
 
 
 def close_on(frame: pd.DataFrame, day: str) -> float:
@@ -104,16 +101,6 @@ def test_unreadable_last_refreshed_is_unparseable():
     payload["Meta Data"]["3. Last Refreshed"] = "yesterday"
     with pytest.raises(UnparseableAnswer, match="AAPL: 'Last Refreshed' 'yesterday'"):
         answer_frame(sample_answer(outputsize="compact", body=json.dumps(payload).encode()))
-
-
-def test_strict_parse_returns_the_clean_rows():
-    pd.testing.assert_frame_equal(parse_answer(sample_answer()), clean_sample())
-
-
-def test_strict_parse_raises_naming_symbol_day_and_reason():
-    answer = edited(sample_answer(outputsize="compact"), "2013-02-28", close="n/a")
-    with pytest.raises(UnparseableAnswer, match=r"AAPL: 1 row.*2013-02-28.*close 'n/a' is not a"):
-        parse_answer(answer)
 
 
 def test_values_sent_as_json_numbers_or_null_are_read_as_text():

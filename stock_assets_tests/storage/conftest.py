@@ -41,7 +41,8 @@ def local_backend(root: Path) -> Backend:
 
     def raw_keys() -> list[str]:
         return sorted(
-            path.relative_to(root).as_posix() for path in root.rglob("*")
+            path.relative_to(root).as_posix()
+            for path in root.rglob("*")
             if path.is_file() and LOCKS not in path.parts and TMP_MARK not in path.name
         )
 
@@ -49,8 +50,13 @@ def local_backend(root: Path) -> Backend:
         return sorted(str(path) for path in root.rglob(f".*{TMP_MARK}*"))
 
     return Backend(
-        name="local", url=str(root), store=store, read_raw=lambda key: (root / key).read_bytes(),
-        overwrite_raw=overwrite_raw, raw_keys=raw_keys, leftovers=leftovers,
+        name="local",
+        url=str(root),
+        store=store,
+        read_raw=lambda key: (root / key).read_bytes(),
+        overwrite_raw=overwrite_raw,
+        raw_keys=raw_keys,
+        leftovers=leftovers,
     )
 
 
@@ -68,7 +74,8 @@ def s3_backend(client, bucket: str, prefix: str = S3_PREFIX) -> Backend:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
         return sorted(
             item["Key"].removeprefix(f"{prefix}/")
-            for page in pages for item in page.get("Contents", [])
+            for page in pages
+            for item in page.get("Contents", [])
         )
 
     def leftovers() -> list[str]:
@@ -76,8 +83,13 @@ def s3_backend(client, bucket: str, prefix: str = S3_PREFIX) -> Backend:
         return sorted(f"{upload['Key']} ({upload['UploadId']})" for upload in uploads)
 
     return Backend(
-        name="s3", url=f"s3://{bucket}/{prefix}", store=store, read_raw=read_raw,
-        overwrite_raw=overwrite_raw, raw_keys=raw_keys, leftovers=leftovers,
+        name="s3",
+        url=f"s3://{bucket}/{prefix}",
+        store=store,
+        read_raw=read_raw,
+        overwrite_raw=overwrite_raw,
+        raw_keys=raw_keys,
+        leftovers=leftovers,
     )
 
 

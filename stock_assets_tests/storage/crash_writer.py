@@ -38,8 +38,13 @@ def open_store(args: argparse.Namespace) -> ObjectStore:
     if args.backend == "local":
         return LocalFolderStore(args.root)
     client = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1")
-    return S3Store(client, args.bucket, args.prefix, multipart_threshold=args.part_size,
-                   part_size=args.part_size)
+    return S3Store(
+        client,
+        args.bucket,
+        args.prefix,
+        multipart_threshold=args.part_size,
+        part_size=args.part_size,
+    )
 
 
 def write_forever(store: ObjectStore, key: str, size: int, first: int) -> None:

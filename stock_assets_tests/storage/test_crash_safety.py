@@ -27,7 +27,10 @@ class WriterServer:
     def __init__(self, argv: list[str]):
         self.process = subprocess.Popen(
             [sys.executable, crash_writer.__file__, *argv],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         self.writer: int | None = None
         self.read_until("ready")
@@ -71,9 +74,17 @@ def writer_argv(backend: Backend, request: pytest.FixtureRequest) -> list[str]:
     if backend.name == "local":
         return [*common, "local", str(backend.store.root)]
     store = backend.store
-    return [*common, "s3", store.bucket, "--prefix", store.prefix,
-            "--endpoint", request.getfixturevalue("moto_endpoint"),
-            "--part-size", str(store.part_size)]
+    return [
+        *common,
+        "s3",
+        store.bucket,
+        "--prefix",
+        store.prefix,
+        "--endpoint",
+        request.getfixturevalue("moto_endpoint"),
+        "--part-size",
+        str(store.part_size),
+    ]
 
 
 def settled_sha256(backend: Backend) -> str | None:

@@ -20,8 +20,12 @@ RUNS = {
     "unpartitioned": ({}, [None]),
     "one partition": ({"partition_key": "IBM"}, ["IBM"]),
     "several partitions": (
-        {"tags": {"dagster/asset_partition_range_start": "AAPL",
-                  "dagster/asset_partition_range_end": "MSFT"}},
+        {
+            "tags": {
+                "dagster/asset_partition_range_start": "AAPL",
+                "dagster/asset_partition_range_end": "MSFT",
+            }
+        },
         ["AAPL", "IBM", "MSFT"],
     ),
 }
@@ -101,7 +105,8 @@ def test_frames_round_trip_through_dagster(backend: Backend, io_manager, fmt: st
     assert result.success
     assert backend.raw_keys() == sorted(
         object_key(asset, partition, fmt)
-        for asset in ("prices", "prices_copy") for partition in partitions
+        for asset in ("prices", "prices_copy")
+        for partition in partitions
     )
     assert backend.leftovers() == []
     symbols = [partition or "IBM" for partition in partitions]
@@ -111,8 +116,9 @@ def test_frames_round_trip_through_dagster(backend: Backend, io_manager, fmt: st
         pd.testing.assert_frame_equal(comparable(stored), expected, check_exact=True)
         pd.testing.assert_frame_equal(comparable(received[partition]), expected, check_exact=True)
         if fmt == "parquet":
-            pd.testing.assert_frame_equal(received[partition], daily_prices(symbol),
-                                          check_exact=True)
+            pd.testing.assert_frame_equal(
+                received[partition], daily_prices(symbol), check_exact=True
+            )
 
     metadata = materializations(result, "prices")
     assert sorted(metadata, key=str) == sorted(partitions, key=str)
@@ -160,8 +166,9 @@ def test_a_partitioned_asset_must_return_one_value_per_partition(backend, io_man
     def prices(context: dg.AssetExecutionContext) -> pd.DataFrame:
         return daily_prices(context.partition_key)
 
-    result = dg.materialize([prices], resources={"io_manager": io_manager}, partition_key="IBM",
-                            raise_on_error=False)
+    result = dg.materialize(
+        [prices], resources={"io_manager": io_manager}, partition_key="IBM", raise_on_error=False
+    )
 
     assert not result.success
     assert "must return {partition_key: value} for ['IBM']; got DataFrame" in step_errors(result)
@@ -172,8 +179,9 @@ def history_asset(competitor: ObjectStoreResource) -> dg.AssetsDefinition:
     """Appends a row to its stored partition; with the run tag `compete`, another writer
     replaces the partition between the read and the write."""
 
-    @dg.asset(key_prefix=["market"], name="history", partitions_def=SYMBOLS,
-              metadata={"format": "csv"})
+    @dg.asset(
+        key_prefix=["market"], name="history", partitions_def=SYMBOLS, metadata={"format": "csv"}
+    )
     def history(
         context: dg.AssetExecutionContext, io_manager: dg.ResourceParam[AtomicIOManager]
     ) -> dict[str, pd.DataFrame]:
@@ -195,8 +203,9 @@ def test_read_current_makes_a_competing_write_fail_the_step(backend: Backend, io
     key = "market/history/IBM.csv"
 
     def run(**tags: str) -> dg.ExecuteInProcessResult:
-        return dg.materialize([history], resources=resources, partition_key="IBM", tags=tags,
-                              raise_on_error=False)
+        return dg.materialize(
+            [history], resources=resources, partition_key="IBM", tags=tags, raise_on_error=False
+        )
 
     for attempt in ("first write", "rewrite"):
         failed = run(compete="yes")
@@ -217,8 +226,13 @@ def test_loading_a_missing_partition_names_its_key(backend: Backend, io_manager)
     assets = price_assets("parquet", True, {})
     dg.materialize(assets, resources={"io_manager": io_manager}, partition_key="IBM")
 
-    result = dg.materialize(assets, selection=["market/prices_copy"], partition_key="NVDA",
-                            resources={"io_manager": io_manager}, raise_on_error=False)
+    result = dg.materialize(
+        assets,
+        selection=["market/prices_copy"],
+        partition_key="NVDA",
+        resources={"io_manager": io_manager},
+        raise_on_error=False,
+    )
 
     assert not result.success
     missing = backend.store.uri("market/prices/NVDA.parquet")
@@ -236,8 +250,13 @@ def test_damaged_parquet_fails_loading_as_corrupt(backend: Backend, io_manager, 
     else:
         backend.overwrite_raw(key, raw[: len(raw) // 2])
 
-    result = dg.materialize(assets, selection=["market/prices_copy"], partition_key="IBM",
-                            resources={"io_manager": io_manager}, raise_on_error=False)
+    result = dg.materialize(
+        assets,
+        selection=["market/prices_copy"],
+        partition_key="IBM",
+        resources={"io_manager": io_manager},
+        raise_on_error=False,
+    )
 
     assert not result.success
     expected = "is unreadable: not valid parquet" if damage == "truncated" else "is corrupt"
@@ -245,12 +264,17 @@ def test_damaged_parquet_fails_loading_as_corrupt(backend: Backend, io_manager, 
 
 
 def test_archive_keeps_every_write_under_history(backend: Backend, io_manager):
-    @dg.asset(key_prefix=["market"], name="quotes", partitions_def=SYMBOLS,
-              backfill_policy=dg.BackfillPolicy.single_run(),
-              metadata={"format": "json", "archive": True})
+    @dg.asset(
+        key_prefix=["market"],
+        name="quotes",
+        partitions_def=SYMBOLS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        metadata={"format": "json", "archive": True},
+    )
     def quotes(context: dg.AssetExecutionContext) -> dict[str, dict]:
-        return {symbol: {"symbol": symbol, "run": context.run_id}
-                for symbol in context.partition_keys}
+        return {
+            symbol: {"symbol": symbol, "run": context.run_id} for symbol in context.partition_keys
+        }
 
     results = [
         dg.materialize([quotes], resources={"io_manager": io_manager}, partition_key="IBM")

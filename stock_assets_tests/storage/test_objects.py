@@ -42,8 +42,9 @@ def race(writers: list[Callable[[], object]]) -> list[object]:
 
 
 def winners_and_losers(outcomes: list[object]) -> tuple[list[int], list[ConcurrentUpdateError]]:
-    unexpected = [o for o in outcomes if isinstance(o, Exception)
-                  and not isinstance(o, ConcurrentUpdateError)]
+    unexpected = [
+        o for o in outcomes if isinstance(o, Exception) and not isinstance(o, ConcurrentUpdateError)
+    ]
     assert not unexpected, unexpected
     winners = [n for n, o in enumerate(outcomes) if not isinstance(o, Exception)]
     return winners, [o for o in outcomes if isinstance(o, ConcurrentUpdateError)]
@@ -106,10 +107,12 @@ def test_two_writers_from_the_same_version_exactly_one_wins(store: ObjectStore):
         read = store.get(KEY)
         payloads = [read.data + f" +writer{n} round{round_number}".encode() for n in range(2)]
 
-        outcomes = race([
-            lambda p=payload, etag=read.version.etag: store.put(KEY, p, if_match=etag)
-            for payload in payloads
-        ])
+        outcomes = race(
+            [
+                lambda p=payload, etag=read.version.etag: store.put(KEY, p, if_match=etag)
+                for payload in payloads
+            ]
+        )
 
         winners, losers = winners_and_losers(outcomes)
         assert len(winners) == 1 and len(losers) == 1, outcomes
@@ -122,9 +125,9 @@ def test_first_writers_with_if_absent_exactly_one_wins(store: ObjectStore):
         key = f"first/{round_number}.json"
         payloads = [f'{{"writer": {n}}}'.encode() for n in range(3)]
 
-        outcomes = race([
-            lambda p=payload, k=key: store.put(k, p, if_absent=True) for payload in payloads
-        ])
+        outcomes = race(
+            [lambda p=payload, k=key: store.put(k, p, if_absent=True) for payload in payloads]
+        )
 
         winners, losers = winners_and_losers(outcomes)
         assert len(winners) == 1 and len(losers) == 2, outcomes
@@ -145,11 +148,13 @@ def test_read_modify_write_retried_on_conflict_loses_no_rows(store: ObjectStore)
                     frame = pd.read_csv(io.BytesIO(current.data))
                     frame.loc[len(frame)] = [writer, row]
                     try:
-                        store.put(KEY, frame.to_csv(index=False).encode(),
-                                  if_match=current.version.etag)
+                        store.put(
+                            KEY, frame.to_csv(index=False).encode(), if_match=current.version.etag
+                        )
                         break
                     except ConcurrentUpdateError as error:
                         conflicts.append(error)
+
         return run
 
     outcomes = race([append(writer) for writer in range(4)])

@@ -109,8 +109,11 @@ def test_cleanup_aborts_incomplete_uploads_below_its_prefix(store, s3_client, s3
 def test_missing_bucket_is_unavailable_naming_it(s3_client):
     store = S3Store(s3_client, "no-such-bucket-here", PREFIX)
 
-    for operation in (lambda: store.head(KEY), lambda: store.get(KEY),
-                      lambda: store.put(KEY, b"x")):
+    for operation in (
+        lambda: store.head(KEY),
+        lambda: store.get(KEY),
+        lambda: store.put(KEY, b"x"),
+    ):
         with pytest.raises(StoreUnavailable, match="bucket 'no-such-bucket-here' does not exist"):
             operation()
 
@@ -120,13 +123,18 @@ def test_unreachable_endpoint_is_unavailable_naming_it():
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
     client = boto3.client(
-        "s3", endpoint_url=closed, region_name="us-east-1",
+        "s3",
+        endpoint_url=closed,
+        region_name="us-east-1",
         config=Config(retries={"max_attempts": 1}, connect_timeout=2, signature_version=UNSIGNED),
     )
     store = S3Store(client, "bucket", PREFIX)
 
-    for operation in (lambda: store.head(KEY), lambda: store.get(KEY),
-                      lambda: store.put(KEY, b"x")):
+    for operation in (
+        lambda: store.head(KEY),
+        lambda: store.get(KEY),
+        lambda: store.put(KEY, b"x"),
+    ):
         with pytest.raises(StoreUnavailable, match=f"cannot reach S3 at {closed}") as failure:
             operation()
         assert "Could not connect to the endpoint URL" in str(failure.value)

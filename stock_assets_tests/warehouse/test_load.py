@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED
 from stock_assets.warehouse.load import Lineage, LoadError, load_prices
 from stock_assets.warehouse.schema import VALUE_COLUMNS, daily_prices
-from stock_assets_tests.prices.test_parse import parse_answer, sample_answer
+from stock_assets_tests.prices.sample import clean_sample
 
 LINEAGE = {s: Lineage("s3://bucket/cleaned/x.parquet", "abc123", "run-1") for s in ("AAPL", "FB")}
 
@@ -52,13 +52,13 @@ def counts(stats) -> tuple[int, int, int, int]:
 
 @pytest.fixture(scope="module")
 def aapl() -> pd.DataFrame:
-    return parse_answer(sample_answer())
+    return clean_sample()
 
 
 @pytest.fixture(scope="module")
 def msft() -> pd.DataFrame:
     """An adjusted-plan history, with the adjustments missing on a few scattered days."""
-    frame = parse_answer(sample_answer("MSFT", function=DAILY_ADJUSTED, datatype="csv"))
+    frame = clean_sample("MSFT", function=DAILY_ADJUSTED, datatype="csv")
     frame.loc[[3, 4, 500, 3000], "adjusted_close"] = float("nan")
     frame.loc[[4, 1200], "dividend_amount"] = float("nan")
     return frame
@@ -86,7 +86,7 @@ def test_revised_day_is_updated_and_removed_days_deleted(engine, aapl):
 
 
 def test_symbols_do_not_touch_each_other(engine, aapl):
-    fb = parse_answer(sample_answer("FB"))
+    fb = clean_sample("FB")
     load_prices(engine, {"AAPL": aapl, "FB": fb}, LINEAGE)
     load_prices(engine, {"FB": fb.iloc[:10]}, LINEAGE)
     assert len(rows(engine, "AAPL")) == 3270
@@ -129,7 +129,7 @@ def test_new_days_after_the_last_stored_one_are_appended(engine, aapl):
 
 
 def test_fresh_and_stored_symbols_in_one_load(engine, aapl):
-    fb = parse_answer(sample_answer("FB"))
+    fb = clean_sample("FB")
     load_prices(engine, {"AAPL": aapl.iloc[100:200]}, LINEAGE)
     stats = load_prices(engine, {"FB": fb, "AAPL": aapl.iloc[150:250]}, LINEAGE)
     assert counts(stats) == (len(fb) + 50, 0, 50, 50)
@@ -144,7 +144,7 @@ def test_history_that_starts_after_the_stored_days_replaces_them(engine, aapl):
 
 
 def test_empty_history_deletes_the_symbol_only(engine, aapl):
-    fb = parse_answer(sample_answer("FB"))
+    fb = clean_sample("FB")
     load_prices(engine, {"AAPL": aapl, "FB": fb}, LINEAGE)
     stats = load_prices(engine, {"AAPL": aapl.iloc[:0]}, LINEAGE)
     assert counts(stats) == (0, 0, 3270, 0)
@@ -160,7 +160,7 @@ def test_unsorted_history_loads_in_day_order(engine, aapl):
 
 @pytest.mark.parametrize("stored", [True, False], ids=["stored", "fresh"])
 def test_repeated_day_is_refused_naming_symbol_and_day(engine, aapl, stored):
-    fb = parse_answer(sample_answer("FB"))
+    fb = clean_sample("FB")
     load_prices(engine, {"AAPL": aapl.iloc[: 3000 if stored else 0], "FB": fb}, LINEAGE)
     before = table_frame(engine, "AAPL")
     doubled = pd.concat([aapl, aapl.iloc[[7]]], ignore_index=True)
@@ -171,7 +171,7 @@ def test_repeated_day_is_refused_naming_symbol_and_day(engine, aapl, stored):
 
 
 def test_bad_fresh_symbol_rolls_back_the_stored_one_too(engine, aapl):
-    fb = parse_answer(sample_answer("FB"))
+    fb = clean_sample("FB")
     load_prices(engine, {"AAPL": aapl.iloc[:3000]}, LINEAGE)
     before = rows(engine, "AAPL")
     bad = fb.copy()

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from stock_assets.prices.schema import conform
 from stock_assets.warehouse.load import Lineage, LoadStats, load_prices
+from stock_assets_tests.warehouse.test_load import rows
 
 # A load that waits for a lock longer than this fails instead of hanging the test run.
 LOCK_TIMEOUT_MS = 20_000
@@ -52,20 +53,8 @@ def table_state(engine: sa.Engine) -> tuple[int, str]:
         )
 
 
-def symbol_rows(engine: sa.Engine, symbol: str) -> pd.DataFrame:
-    with engine.connect() as connection:
-        return pd.read_sql(
-            sa.text(
-                "SELECT trade_date, open, high, low, close, volume, run_id FROM daily_prices "
-                "WHERE symbol = :symbol ORDER BY trade_date"
-            ),
-            connection,
-            params={"symbol": symbol},
-        )
-
-
 def assert_symbol_is(engine: sa.Engine, symbol: str, frame: pd.DataFrame, run_id: str) -> None:
-    table = symbol_rows(engine, symbol)
+    table = rows(engine, symbol)
     assert set(table["run_id"]) == {run_id}
     expected = frame[["trade_date", "open", "high", "low", "close", "volume"]].reset_index(
         drop=True
@@ -187,7 +176,7 @@ def test_concurrent_loads_of_the_same_symbols_end_as_one_of_them(pg_engine, load
 
         assert_symbol_is(pg_engine, "AAA", first["AAA"], "stock-assets-first")
         assert_symbol_is(pg_engine, "DDD", second["DDD"], "stock-assets-second")
-        last = symbol_rows(pg_engine, "BBB")["run_id"].iloc[0]
+        last = rows(pg_engine, "BBB")["run_id"].iloc[0]
         for symbol in ["BBB", "CCC"]:
             assert_symbol_is(pg_engine, symbol, loaders[last][symbol], last)
         with pg_engine.connect() as connection:
@@ -217,7 +206,7 @@ def test_a_load_does_not_wait_for_loads_of_other_symbols(pg_engine, loader_engin
         )
         assert other.result(timeout=10).inserted == 2_000
         assert not blocked.done()
-        assert symbol_rows(pg_engine, "AAA").empty
+        assert rows(pg_engine, "AAA").empty
         holder.rollback()
     assert blocked.result(timeout=10).inserted == 2_000
     assert_symbol_is(pg_engine, "AAA", aaa["AAA"], "run-a")
