@@ -38,19 +38,22 @@ def check_formats(assets: list[dg.AssetsDefinition], default: str) -> None:
 
 def build_resources(settings: Settings) -> dict:
     store = ObjectStoreResource(url=settings.storage_url, s3=S3Resource())
+    database = DatabaseResource(url=settings.database_url, auto_migrate=settings.auto_migrate)
     return {
         "alphavantage": AlphaVantageResource(
+            database=database,
             api_key=settings.api_key,
             base_url=settings.base_url,
             requests_per_second=settings.requests_per_second,
             requests_per_minute=settings.requests_per_minute,
             requests_per_day=settings.requests_per_day,
+            max_concurrent_requests=settings.max_concurrent_requests,
             premium=settings.premium,
             full_history=settings.full_history,
         ),
         "object_store": store,
         "io_manager": AtomicIOManager(store=store, default_format="parquet"),
-        "database": DatabaseResource(url=settings.database_url, auto_migrate=settings.auto_migrate),
+        "database": database,
     }
 
 

@@ -46,6 +46,7 @@ class Settings:
     requests_per_second: int | dg.EnvVar
     requests_per_minute: int | dg.EnvVar
     requests_per_day: int | dg.EnvVar
+    max_concurrent_requests: int | dg.EnvVar
     premium: bool
     full_history: bool
     storage_url: str | dg.EnvVar
@@ -68,6 +69,7 @@ class Settings:
             requests_per_second=_env_int("ALPHAVANTAGE_REQUESTS_PER_SECOND", 1),
             requests_per_minute=_env_int("ALPHAVANTAGE_REQUESTS_PER_MINUTE", 5),
             requests_per_day=_env_int("ALPHAVANTAGE_REQUESTS_PER_DAY", 25),
+            max_concurrent_requests=_env_int("ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS", 4),
             premium=_env_bool("ALPHAVANTAGE_PREMIUM", False),
             full_history=_env_bool("ALPHAVANTAGE_FULL_HISTORY", True),
             storage_url=_env("STOCK_ASSETS_STORAGE_URL", str(data_dir / "objects")),

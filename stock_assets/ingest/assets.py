@@ -1,13 +1,19 @@
 """The raw-quotes asset: each symbol's Alpha Vantage answer, verbatim, with how it was fetched."""
 
+import time
 from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from stock_assets.ingest.answers import Answer
+from stock_assets.ingest.batch import fetch_batch
+from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.errors import AlphaVantageError
 from stock_assets.ingest.fetch_plan import choose_outputsize
+from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.partitions import symbols_partitions
+from stock_assets.storage.io_manager import AtomicIOManager
 
 CLEANED_KEY = dg.AssetKey("cleaned_daily_prices")
 
@@ -31,6 +37,27 @@ def last_stored_trade_date(instance: dg.DagsterInstance, symbol: str) -> date | 
     return date.fromisoformat(last) if last else None
 
 
+API_POOL = "alphavantage"
+
+
+def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
+    first = next(iter(errors.values()))
+    if len(errors) == 1:
+        description = str(first)
+    else:
+        listed = "; ".join(str(e) for e in list(errors.values())[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        description = f"{len(errors)} symbols failed: {listed}{more}"
+    return dg.Failure(
+        description=description + (f" ({stored} other symbols were stored)" if stored else ""),
+        metadata={
+            "symbol": first.symbol,
+            "error_kind": first.kind,
+            "failed_symbols": ", ".join(errors),
+        },
+    )
+
+
 @dg.asset(
     partitions_def=symbols_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -39,37 +66,61 @@ def last_stored_trade_date(instance: dg.DagsterInstance, symbol: str) -> date | 
     kinds={"python", "json"},
     owners=["team:data-engineering"],
     code_version="1",
+    pool=API_POOL,
+    output_required=False,
 )
 def raw_quotes(
-    context: dg.AssetExecutionContext, alphavantage: AlphaVantageResource
-) -> dict[str, dict]:
+    context: dg.AssetExecutionContext,
+    alphavantage: AlphaVantageResource,
+    io_manager: dg.ResourceParam[AtomicIOManager],
+):
     """Alpha Vantage's daily-series answer for each symbol, kept byte for byte.
 
     Every answer is also archived under an immutable key, so no fetched answer is ever lost;
     `compact` is requested when the stored history already reaches the last 100 trading days.
+    When the daily quota runs out, what was fetched is stored, the run ends cleanly and the
+    quota sensor asks for the rest after the reset; other failures fail the run, naming them.
     """
     context.log.info(alphavantage.describe())
     client = alphavantage.get_client()
     today = datetime.now(UTC).date()
+    full_allowed = alphavantage.full_history or alphavantage.premium or alphavantage.offline
     symbols = context.partition_keys
-    answers = {}
-    for number, symbol in enumerate(symbols, start=1):
-        outputsize = choose_outputsize(
-            last_stored_trade_date(context.instance, symbol), today,
-            full_allowed=alphavantage.full_history or alphavantage.premium or alphavantage.offline,
+    sizes = {
+        symbol: choose_outputsize(
+            last_stored_trade_date(context.instance, symbol), today, full_allowed=full_allowed
         )
-        try:
-            answer = client.fetch_daily(
-                symbol, adjusted=alphavantage.premium, outputsize=outputsize
-            )
-        except AlphaVantageError as error:
-            raise dg.Failure(
-                description=str(error),
-                metadata={"symbol": error.symbol, "error_kind": error.kind},
-            ) from None
+        for symbol in symbols
+    }
+    started = time.monotonic()
+
+    def fetch(symbol: str) -> Answer:
+        return client.fetch_daily(symbol, adjusted=alphavantage.premium, outputsize=sizes[symbol])
+
+    def progress(symbol: str, answer: Answer, done: int) -> None:
         context.log.info(
-            f"{symbol} ({number} of {len(symbols)}): {len(answer.body)} bytes, "
-            f"{answer.function} outputsize={outputsize}, from {answer.source}"
+            f"{symbol} ({done} of {len(symbols)}): {len(answer.body)} bytes, {answer.function} "
+            f"outputsize={answer.outputsize}, from {answer.source}, "
+            f"{time.monotonic() - started:.1f}s elapsed"
         )
-        answers[symbol] = answer.to_record()
-    return answers
+
+    workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
+    batch = fetch_batch(fetch, symbols, workers=workers, on_answer=progress)
+    records = {symbol: answer.to_record() for symbol, answer in batch.answers.items()}
+    if not batch.unfetched:
+        yield dg.Output(records)
+        return
+
+    for symbol, metadata in io_manager.store_partitions(context, records).items():
+        context.log_event(
+            dg.AssetMaterialization(asset_key=context.asset_key, partition=symbol,
+                                    metadata=metadata)
+        )
+    if batch.quota_exhausted:
+        mark_exhausted(context.instance, context.run_id, quota_day(time.time()))
+        context.log.warning(
+            f"daily quota exhausted: {len(records)} of {len(symbols)} symbols stored; the quota "
+            f"sensor requests the other {len(batch.unfetched)} after midnight US/Eastern"
+        )
+    if batch.errors:
+        raise _failure(batch.errors, stored=len(records))

@@ -1,33 +1,124 @@
-"""The request budget: Alpha Vantage's per-second, per-minute and per-day limits in one process.
+"""The request budget: Alpha Vantage's pacing and daily quota, shared by every run and process.
 
-Short windows block until a request may go; the daily quota never waits (a day is too long),
-it raises `QuotaExhausted` so the run stops cleanly.
+The budget is one row of the warehouse database (`api_budget`), claimed by a single atomic
+UPDATE, so two backfills at once, a scheduled run beside a sensor's, or pods on different nodes
+all draw from one allowance. Pacing is a schedule of slots: each request is given the next free
+instant, spaced by the tighter of the per-second and per-minute limits, and sleeps until it, so
+concurrent fetchers keep the plan's rate without bursts. The daily quota follows Alpha Vantage's
+day, which resets at midnight US/Eastern; it never waits (a day is too long) but raises
+`QuotaExhausted`, so the run stops cleanly and the quota sensor finishes the work after the reset.
+
+pyrate-limiter's buckets were the first choice; they keep sliding windows, not a calendar day
+that resets at a fixed hour, and share state across hosts only through an extra pool library.
 """
 
-from pyrate_limiter import Duration, Limiter, Rate
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from stock_assets.ingest.errors import QuotaExhausted
+from stock_assets.warehouse.schema import api_budget
+
+QUOTA_TIMEZONE = ZoneInfo("America/New_York")
+
+
+def quota_day(timestamp: float) -> date:
+    """The Alpha Vantage day a moment belongs to (its quota resets at midnight US/Eastern)."""
+    return datetime.fromtimestamp(timestamp, QUOTA_TIMEZONE).date()
+
+
+def spacing_seconds(per_second: int, per_minute: int) -> float:
+    """The gap between two requests that honours both limits (0 = that limit is off)."""
+    return max(
+        1 / per_second if per_second > 0 else 0.0, 60 / per_minute if per_minute > 0 else 0.0
+    )
 
 
 class RequestBudget:
-    """Acquire one permit per HTTP request; a limit of 0 means unlimited."""
+    """Acquire one slot per HTTP request; a limit of 0 means unlimited.
 
-    def __init__(self, *, per_second: int = 1, per_minute: int = 5, per_day: int = 25):
-        rates = []
-        # pyrate-limiter refuses a rate another one already implies (e.g. 5/s with 5/min).
-        if per_second > 0 and not 0 < per_minute <= per_second:
-            rates.append(Rate(per_second, Duration.SECOND))
-        if per_minute > 0 and not 0 < per_second * 60 <= per_minute:
-            rates.append(Rate(per_minute, Duration.MINUTE))
+    `engine` must hold the `api_budget` table (the warehouse schema); `clock` and `sleep` are
+    wall-clock seconds, shared by every process that uses the same row.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        name: str = "alphavantage",
+        per_second: int = 1,
+        per_minute: int = 5,
+        per_day: int = 25,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.engine = engine
+        self.name = name
         self.per_day = per_day
-        self._pace = Limiter(rates) if rates else None
-        self._daily = Limiter(Rate(per_day, Duration.DAY)) if per_day > 0 else None
+        self.spacing = spacing_seconds(per_second, per_minute)
+        self._clock = clock
+        self._sleep = sleep
+        self._ensure_row()
 
-    def acquire(self, symbol: str) -> None:
-        """Wait for the per-second/minute windows; raise if today's quota is spent."""
-        if self._daily is not None and not self._daily.try_acquire("day", blocking=False):
+    def _ensure_row(self) -> None:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        row = {"name": self.name, "quota_day": date(1970, 1, 1), "used": 0, "next_slot": 0.0}
+        with self.engine.begin() as connection:
+            connection.execute(dialect.insert(api_budget).values(row).on_conflict_do_nothing())
+
+    def acquire(self, symbol: str) -> float:
+        """Claim the next slot, sleep until it comes, and return it (epoch seconds).
+
+        Raises `QuotaExhausted`, without waiting, once today's quota is spent.
+        """
+        now = self._clock()
+        today = quota_day(now)
+        table = api_budget.c
+        same_day = table.quota_day == today
+        start = sa.case((table.next_slot > now, table.next_slot), else_=now)
+        claim = (
+            sa.update(api_budget)
+            .where(table.name == self.name)
+            .values(
+                used=sa.case((same_day, table.used + 1), else_=1),
+                quota_day=today,
+                next_slot=start + self.spacing,
+            )
+            .returning(table.next_slot)
+        )
+        if self.per_day > 0:
+            claim = claim.where(sa.or_(~same_day, table.used < self.per_day))
+        with self.engine.begin() as connection:
+            next_slot = connection.execute(claim).scalar()
+        if next_slot is None:
             raise QuotaExhausted(
                 symbol, f"the configured budget of {self.per_day} requests per day is used up"
             )
-        if self._pace is not None:
-            self._pace.try_acquire("pace")
+        slot = next_slot - self.spacing
+        if slot > now:
+            self._sleep(slot - now)
+        return slot
+
+    def mark_exhausted(self) -> None:
+        """The API said today's quota is spent: stop every process from asking again today."""
+        if self.per_day <= 0:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.update(api_budget)
+                .where(api_budget.c.name == self.name)
+                .values(quota_day=quota_day(self._clock()), used=self.per_day)
+            )
+
+    def used_today(self) -> int:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(api_budget.c.quota_day, api_budget.c.used).where(
+                    api_budget.c.name == self.name
+                )
+            ).one()
+        return row.used if row.quota_day == quota_day(self._clock()) else 0

@@ -10,11 +10,17 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import requests
+import requests.adapters
 import tenacity
 
 from stock_assets.ingest.answers import Answer, check_answer, redact
 from stock_assets.ingest.budget import RequestBudget
-from stock_assets.ingest.errors import AlphaVantageError, HttpRefused, Unavailable
+from stock_assets.ingest.errors import (
+    AlphaVantageError,
+    HttpRefused,
+    QuotaExhausted,
+    Unavailable,
+)
 from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED, SampleAdapter
 from stock_assets.watchlist import validate_symbol
 
@@ -58,12 +64,18 @@ class AlphaVantageClient:
         timeout: tuple[float, float] = (5.0, 30.0),
         attempts: int = 5,
         backoff_seconds: float = 1.0,
+        connections: int = 4,
     ):
         self._api_key = api_key
         self.base_url = base_url
         self.source = "offline-sample" if base_url == OFFLINE_URL else "alphavantage"
         self._budget = budget
-        self._session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(connections, 1))
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self._session = session
         self._timeout = timeout
         self._retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),
@@ -126,7 +138,12 @@ class AlphaVantageClient:
             content_type=response.headers.get("Content-Type", ""),
             body=body,
         )
-        check_answer(answer, secret=self._api_key)
+        try:
+            check_answer(answer, secret=self._api_key)
+        except QuotaExhausted:
+            if self._budget is not None:
+                self._budget.mark_exhausted()
+            raise
         return answer
 
     @staticmethod

@@ -5,16 +5,23 @@ from pydantic import PrivateAttr
 
 from stock_assets.ingest.budget import RequestBudget
 from stock_assets.ingest.client import AlphaVantageClient
+from stock_assets.warehouse.migrations import ensure_schema
+from stock_assets.warehouse.resources import DatabaseResource
 
 
 class AlphaVantageResource(dg.ConfigurableResource):
-    """An empty `api_key` selects the offline sample source bundled with the package."""
+    """An empty `api_key` selects the offline sample source bundled with the package.
 
+    The request budget lives in the warehouse `database`, so every run and process shares it.
+    """
+
+    database: dg.ResourceDependency[DatabaseResource]
     api_key: str = ""
     base_url: str = "https://www.alphavantage.co/query"
     requests_per_second: int = 1
     requests_per_minute: int = 5
     requests_per_day: int = 25
+    max_concurrent_requests: int = 4
     premium: bool = False
     full_history: bool = True
     retry_backoff_seconds: float = 1.0
@@ -24,19 +31,28 @@ class AlphaVantageResource(dg.ConfigurableResource):
     def offline(self) -> bool:
         return not self.api_key
 
+    def get_budget(self) -> RequestBudget:
+        engine = self.database.get_engine()
+        ensure_schema(engine, migrate=self.database.auto_migrate)
+        return RequestBudget(
+            engine,
+            per_second=self.requests_per_second,
+            per_minute=self.requests_per_minute,
+            per_day=self.requests_per_day,
+        )
+
     def get_client(self) -> AlphaVantageClient:
-        """One client (one budget) per process."""
+        """One client per process; the offline one spends no budget."""
         if self._client is None:
             if self.offline:
                 self._client = AlphaVantageClient.offline()
             else:
-                budget = RequestBudget(
-                    per_second=self.requests_per_second, per_minute=self.requests_per_minute,
-                    per_day=self.requests_per_day,
-                )
                 self._client = AlphaVantageClient(
-                    api_key=self.api_key, base_url=self.base_url, budget=budget,
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    budget=self.get_budget(),
                     backoff_seconds=self.retry_backoff_seconds,
+                    connections=self.max_concurrent_requests,
                 )
         return self._client
 
@@ -45,4 +61,7 @@ class AlphaVantageResource(dg.ConfigurableResource):
             return ("OFFLINE: ALPHAVANTAGE_API_KEY is not set, so answers come from the bundled "
                     "real sample data (AAPL, MSFT, IBM, GOOG, FB, 2000-2013), not the live API")
         plan = "premium (adjusted endpoint)" if self.premium else "free (daily endpoint)"
-        return f"Alpha Vantage at {self.base_url}, {plan} plan"
+        return (
+            f"Alpha Vantage at {self.base_url}, {plan} plan, {self.max_concurrent_requests} "
+            f"requests in flight at most"
+        )

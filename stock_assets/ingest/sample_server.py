@@ -3,18 +3,34 @@
 Tests, benchmarks and hand checks point ``ALPHAVANTAGE_BASE_URL`` at it. It serves
 ``/query?function=…&symbol=…&outputsize=…&datatype=…&apikey=…`` like the real API and can be told
 to answer a symbol with any error payload, a throttle note, a 5xx, an HTML page, a slow answer or
-a truncated body, or serve the real series with three rows broken (``poisoned``)::
+a truncated body, or serve the real series with three rows broken (``poisoned``). It serves
+requests concurrently, can add a fixed latency to each, and logs when each request arrived, so a
+load test can measure the rate a client achieved (`request_rate`) and count the windows in which
+it broke a limit (`windows_over_limit`)::
 
     python -m stock_assets.ingest.sample_server --port 8765 --fail IBM=error_invalid_call
+    python -m stock_assets.ingest.sample_server --synthetic 500 --recent  # S0001 ... S0500
 """
 
 import argparse
+import bisect
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from stock_assets.ingest.sample_source import Reply, SampleAnswers, error_payload, query_params
+from stock_assets.ingest.sample_source import (
+    Reply,
+    SampleAnswers,
+    SeriesProvider,
+    SyntheticSample,
+    error_payload,
+    query_params,
+)
+from stock_assets.trading_calendar import sessions_between
 
 _BURST = (
     b'{\n    "Information": "Thank you for using Alpha Vantage! Please consider spreading out '
@@ -33,23 +49,61 @@ FAULTS = {
 }
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One request as the server received it: when (both clocks) and what it asked for."""
+
+    monotonic: float
+    wall: float
+    function: str
+    symbol: str
+    outputsize: str
+
+
+def windows_over_limit(times: Sequence[float], window: float, limit: int) -> int:
+    """How many sliding windows of `window` seconds hold more than `limit` requests.
+
+    One window starts at each request (any window over the limit can slide forward to start at
+    its first request, so none is missed); a burst of `limit + k` requests counts as k windows.
+    """
+    ordered = sorted(times)
+    return sum(
+        bisect.bisect_left(ordered, start + window, lo=i) - i > limit
+        for i, start in enumerate(ordered)
+    )
+
+
+def request_rate(times: Sequence[float], per: float = 60.0) -> float:
+    """Requests per `per` seconds from the first arrival to the last (0 with fewer than two)."""
+    if len(times) < 2 or max(times) == min(times):
+        return 0.0
+    return (len(times) - 1) / (max(times) - min(times)) * per
+
+
 class SampleServer:
-    """Serve the sample on 127.0.0.1; `fail()` queues faults per symbol ('*' for any)."""
+    """Serve the sample on 127.0.0.1; `fail()` queues faults per symbol ('*' for any).
+
+    `answers` is a `SampleAnswers` or a `SeriesProvider` (served besides the bundle). Each
+    request's arrival is logged (`arrivals()`); `latency` seconds are added to every reply.
+    """
 
     def __init__(
         self,
-        answers: SampleAnswers | None = None,
+        answers: SampleAnswers | SeriesProvider | None = None,
         *,
         api_key: str | None = None,
         latency: float = 0.0,
         slow_seconds: float = 3.0,
         port: int = 0,
     ):
+        if answers is not None and not isinstance(answers, SampleAnswers):
+            answers = SampleAnswers(provider=answers)
         self.answers = answers or SampleAnswers()
         self.api_key = api_key
         self.latency = latency
         self.slow_seconds = slow_seconds
         self.requests: list[dict[str, str]] = []
+        self._arrivals: list[Arrival] = []
         self._faults: dict[str, deque[str]] = defaultdict(deque)
         self._sticky: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -77,6 +131,12 @@ class SampleServer:
             self._faults.clear()
             self._sticky.clear()
             self.requests.clear()
+            self._arrivals.clear()
+
+    def arrivals(self) -> list[Arrival]:
+        """A copy of the arrival log, oldest first (cleared by `clear()`)."""
+        with self._lock:
+            return list(self._arrivals)
 
     def _next_fault(self, symbol: str) -> str | None:
         with self._lock:
@@ -87,8 +147,13 @@ class SampleServer:
 
     def reply(self, params: dict[str, str]) -> tuple[Reply, str | None]:
         """The reply for one request and the fault applied, if any."""
+        arrival = Arrival(
+            time.monotonic(), time.time(), params.get("function", ""),
+            params.get("symbol", ""), params.get("outputsize", ""),
+        )
         with self._lock:
             self.requests.append(params)
+            self._arrivals.append(arrival)
         if self.api_key is not None and params.get("apikey") != self.api_key:
             return Reply(200, "application/json", error_payload("error_apikey_missing")), None
         fault = self._next_fault(params.get("symbol", ""))
@@ -157,17 +222,35 @@ class SampleServer:
         self.stop()
 
 
+def last_session_before(day: date) -> date:
+    """The last NYSE session before `day`."""
+    return sessions_between(day - timedelta(days=14), day - timedelta(days=1))[-1].date()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", help="answer other keys with the invalid-key payload")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each reply")
     parser.add_argument(
+        "--synthetic", type=int, default=0, metavar="N",
+        help="also serve N distinct daily histories S0001... made from the bundled ones",
+    )
+    parser.add_argument(
+        "--recent", action="store_true",
+        help="move the synthetic histories to end on the last NYSE session before today",
+    )
+    parser.add_argument(
         "--fail", action="append", default=[], metavar="SYMBOL=FAULT",
         help=f"always answer SYMBOL with FAULT, one of: {', '.join(sorted(FAULTS))}",
     )
     args = parser.parse_args()
-    server = SampleServer(api_key=args.api_key, latency=args.latency, port=args.port)
+    provider = None
+    if args.synthetic:
+        today = datetime.now(UTC).date()
+        last = last_session_before(today) if args.recent else None
+        provider = SyntheticSample(args.synthetic, last_session=last)
+    server = SampleServer(provider, api_key=args.api_key, latency=args.latency, port=args.port)
     for item in args.fail:
         symbol, fault = item.split("=", 1)
         server.fail(symbol, fault, sticky=True)

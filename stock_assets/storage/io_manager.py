@@ -120,6 +120,23 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         }
         context.add_output_metadata(self._metadata(fmt, written))
 
+    def store_partitions(
+        self, context: dg.AssetExecutionContext, values: dict[str, Any]
+    ) -> dict[str, dict]:
+        """Write some partitions of this asset from inside its step; return each one's metadata.
+
+        For a step that cannot produce all its partitions (a quota ran out half way): what it
+        has is stored as `handle_output` would, and the caller records the materializations.
+        """
+        definition = context.assets_def.metadata_by_key[context.asset_key]
+        fmt = self.format_for(definition)
+        archive = bool(definition.get("archive"))
+        return {
+            partition: self._metadata(fmt, {partition: self._write(context, fmt, partition,
+                                                                   value, archive)})
+            for partition, value in values.items()
+        }
+
     def _write(self, context, fmt, partition, value, archive) -> dict:
         store = self.store.get_store()
         data = fmt.encode(value)

@@ -1,4 +1,4 @@
-"""The `daily_prices` table: the single source of truth that the alembic migrations follow."""
+"""The warehouse tables, the single source of truth that the alembic migrations follow."""
 
 import sqlalchemy as sa
 
@@ -60,4 +60,15 @@ daily_prices = sa.Table(
     sa.PrimaryKeyConstraint("symbol", "trade_date", name="pk_daily_prices"),
     sa.CheckConstraint("volume >= 0", name="ck_daily_prices_volume_nonnegative"),
     comment="Cleaned daily stock prices, one row per symbol and trading day.",
+)
+
+
+api_budget = sa.Table(
+    "api_budget",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("quota_day", sa.Date, nullable=False),
+    sa.Column("used", sa.Integer, nullable=False),
+    sa.Column("next_slot", sa.Double, nullable=False),
+    comment="The API request budget every run shares: today's count and the next free slot.",
 )

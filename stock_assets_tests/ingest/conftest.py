@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from stock_assets.ingest.client import AlphaVantageClient
 from stock_assets.ingest.sample_server import SampleServer
+from stock_assets.warehouse.migrations import ensure_schema
 
 # stock_assets_tests/ingest/conftest.py -> parents[2] is the project root, [3] holds `shared/`.
 _SHARED_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "alphavantage-sample"
@@ -43,3 +45,12 @@ def make_client(sample_server: SampleServer) -> Callable[..., AlphaVantageClient
         return AlphaVantageClient(**{**options, **overrides})
 
     return make
+
+
+@pytest.fixture
+def budget_engine(tmp_path):
+    """A SQLite warehouse at head, to hold a request budget."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'budget.sqlite'}")
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()

@@ -215,9 +215,10 @@ def test_connection_refused_is_unavailable_after_the_attempts(make_client, caplo
     assert len([r for r in caplog.records if r.name == "stock_assets.ingest.client"]) == 1
 
 
-def test_every_attempt_spends_the_daily_budget(server, make_client):
+def test_every_attempt_spends_the_daily_budget(server, make_client, budget_engine):
     server.fail("IBM", "http_503", sticky=True)
-    client = make_client(attempts=5, budget=RequestBudget(per_second=0, per_minute=0, per_day=2))
+    budget = RequestBudget(budget_engine, per_second=0, per_minute=0, per_day=2)
+    client = make_client(attempts=5, budget=budget)
     with pytest.raises(QuotaExhausted, match="budget of 2 requests per day is used up"):
         client.fetch_daily("IBM")
     assert len(server.requests) == 2
@@ -226,8 +227,9 @@ def test_every_attempt_spends_the_daily_budget(server, make_client):
     assert len(server.requests) == 2
 
 
-def test_a_generous_budget_lets_requests_through(server, make_client):
-    client = make_client(budget=RequestBudget(per_second=100, per_minute=100, per_day=100))
+def test_a_generous_budget_lets_requests_through(server, make_client, budget_engine):
+    budget = RequestBudget(budget_engine, per_second=100, per_minute=100, per_day=100)
+    client = make_client(budget=budget)
     for symbol in ("AAPL", "MSFT", "FB"):
         assert client.fetch_daily(symbol, outputsize="compact").symbol == symbol
     assert [r["symbol"] for r in server.requests] == ["AAPL", "MSFT", "FB"]

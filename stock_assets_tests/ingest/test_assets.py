@@ -1,0 +1,104 @@
+"""`raw_quotes` through Dagster: a batch stops cleanly on the quota, keeping what it fetched."""
+
+import dagster as dg
+import pytest
+
+from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.ingest.quota import (
+    EXHAUSTED_TAG,
+    QUOTA_DAY_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    materialized_by_run,
+)
+from stock_assets_tests.conftest import make_resources
+
+ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}  # AAPL, MSFT, IBM, GOOG, FB
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _run(tmp_path, sample_server, instance, **overrides) -> dg.ExecuteInProcessResult:
+    settings = {
+        "api_key": "test-key",
+        "base_url": sample_server.url,
+        "storage_url": str(tmp_path / "objects"),
+        "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "requests_per_second": 0,
+        "requests_per_minute": 0,
+        "requests_per_day": 0,
+        "max_concurrent_requests": 1,
+        **overrides,
+    }
+    return dg.materialize(
+        [*ASSETS, *CHECKS], resources=make_resources(**settings), instance=instance,
+        tags=ALL_FIVE, raise_on_error=False,
+    )
+
+
+def _materialized(instance, result: dg.ExecuteInProcessResult) -> list[str]:
+    """Raw-quotes partitions the run recorded, as the instance (and the UI) sees them."""
+    return sorted(materialized_by_run(instance, result.run_id))
+
+
+def _stored(tmp_path) -> list[str]:
+    return sorted(p.stem for p in (tmp_path / "objects" / "raw_quotes").glob("*.json"))
+
+
+def test_a_batch_is_one_run_that_fetches_each_symbol_once(tmp_path, sample_server, instance):
+    result = _run(tmp_path, sample_server, instance, max_concurrent_requests=4)
+    assert result.success
+    assert _materialized(instance, result) == ["AAPL", "FB", "GOOG", "IBM", "MSFT"]
+    assert sorted(r["symbol"] for r in sample_server.requests) == _materialized(instance, result)
+    tables = result.asset_materializations_for_node("daily_prices_table")
+    assert sorted(m.partition for m in tables) == _materialized(instance, result)
+
+
+def test_the_spent_quota_stores_what_was_fetched_and_ends_the_run_cleanly(
+    tmp_path, sample_server, instance
+):
+    result = _run(tmp_path, sample_server, instance, requests_per_day=3)
+    assert result.success
+    assert _materialized(instance, result) == ["AAPL", "IBM", "MSFT"]
+    assert _stored(tmp_path) == ["AAPL", "IBM", "MSFT"]
+    assert [r["symbol"] for r in sample_server.requests] == ["AAPL", "MSFT", "IBM"]
+    tags = instance.get_run_by_id(result.run_id).tags
+    assert tags[EXHAUSTED_TAG] == "true" and QUOTA_DAY_TAG in tags
+    assert result.asset_materializations_for_node("daily_prices_table") == []
+    warnings = [
+        e.message for e in instance.all_logs(result.run_id)
+        if e.level == 30 and "daily quota exhausted" in e.message
+    ]
+    assert warnings == [
+        "daily quota exhausted: 3 of 5 symbols stored; the quota sensor requests the other 2 "
+        "after midnight US/Eastern"
+    ]
+
+
+def test_the_api_saying_the_quota_is_spent_stops_the_batch_too(
+    tmp_path, sample_server, instance
+):
+    sample_server.fail("IBM", "information_rate_limit_daily")
+    result = _run(tmp_path, sample_server, instance)
+    assert result.success
+    assert _materialized(instance, result) == ["AAPL", "MSFT"]
+    assert [r["symbol"] for r in sample_server.requests] == ["AAPL", "MSFT", "IBM"]
+    assert instance.get_run_by_id(result.run_id).tags[EXHAUSTED_TAG] == "true"
+
+
+def test_a_rejected_symbol_fails_the_run_by_name_and_the_others_are_kept(
+    tmp_path, sample_server, instance
+):
+    sample_server.fail("IBM", "error_invalid_call")
+    result = _run(tmp_path, sample_server, instance)
+    assert not result.success
+    assert _materialized(instance, result) == ["AAPL", "FB", "GOOG", "MSFT"]
+    assert _stored(tmp_path) == ["AAPL", "FB", "GOOG", "MSFT"]
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
+    assert failure.user_failure_data.description.startswith("IBM: Alpha Vantage rejected symbol")
+    assert "(4 other symbols were stored)" in failure.user_failure_data.description
+    assert EXHAUSTED_TAG not in instance.get_run_by_id(result.run_id).tags
