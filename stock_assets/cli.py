@@ -13,6 +13,8 @@ import time
 
 import dagster as dg
 
+from stock_assets.alerts import first_error
+from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.settings import Settings
 from stock_assets.watchlist import validate_symbol
 
@@ -20,15 +22,8 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_failure_data:
-            failure = event.step_failure_data
-            if failure.user_failure_data and failure.user_failure_data.description:
-                return failure.user_failure_data.description
-            if failure.error:
-                cause = failure.error.cause or failure.error
-                return f"{cause.cls_name}: {cause.message.strip()}"
-    return "run failed"
+    failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    return first_error(failures)[0] or "run failed"
 
 
 def _describe(value: object) -> str:
@@ -56,7 +51,15 @@ def materialize(symbols: list[str]) -> int:
                 partition_key=symbol, instance=instance, raise_on_error=False, run_config=_QUIET
             )
             seconds = time.perf_counter() - started
-            if result.success:
+            stopped_by_quota = EXHAUSTED_TAG in instance.get_run_by_id(result.run_id).tags
+            if result.success and stopped_by_quota:
+                failed.append(symbol)
+                print(
+                    f"[{number}/{len(symbols)}] {symbol}: NOT FETCHED ({seconds:.1f}s, run "
+                    f"{result.run_id}): the daily quota is used up; the quota sensor (dagster "
+                    f"dev or the daemon) fetches it after midnight US/Eastern"
+                )
+            elif result.success:
                 print(
                     f"[{number}/{len(symbols)}] {symbol}: ok ({seconds:.1f}s, run {result.run_id})"
                 )

@@ -1,10 +1,14 @@
-"""The code location: three assets, their resources, and the job that refreshes them all."""
+"""The code location: three assets, their checks and resources, the jobs, the after-close
+schedule, and the sensors that automate the rest."""
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from stock_assets.alerts import AlertWebhook, alert_on_run_failure
 from stock_assets.ingest.assets import raw_quotes
 from stock_assets.ingest.resources import AlphaVantageResource
+from stock_assets.ingest.schedules import build_refresh_schedule, refresh_raw_quotes
+from stock_assets.ingest.sensors import quota_reset_sensor
 from stock_assets.partitions import symbols_partitions
 from stock_assets.prices.assets import cleaned_daily_prices
 from stock_assets.settings import Settings
@@ -54,6 +58,7 @@ def build_resources(settings: Settings) -> dict:
         "object_store": store,
         "io_manager": AtomicIOManager(store=store, default_format="parquet"),
         "database": database,
+        "alert_webhook": AlertWebhook(url=settings.alert_webhook),
     }
 
 
@@ -62,6 +67,18 @@ check_formats(ASSETS, "parquet")
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=[refresh_all],
+    jobs=[refresh_all, refresh_raw_quotes],
+    schedules=[build_refresh_schedule(settings.refresh_cron, settings.batch_size)],
+    sensors=[
+        quota_reset_sensor,
+        alert_on_run_failure,
+        dg.AutomationConditionSensorDefinition(
+            "follow_upstream",
+            target=dg.AssetSelection.assets(*ASSETS),
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=30,
+            description="Materializes new watchlist symbols and what their upstream updates.",
+        ),
+    ],
     resources=build_resources(settings),
 )

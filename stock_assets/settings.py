@@ -53,6 +53,9 @@ class Settings:
     database_url: str | dg.EnvVar
     auto_migrate: bool
     prices_format: str
+    refresh_cron: str
+    batch_size: int
+    alert_webhook: str | dg.EnvVar
 
     @property
     def offline(self) -> bool:
@@ -78,4 +81,7 @@ class Settings:
             ),
             auto_migrate=_env_bool("STOCK_ASSETS_AUTO_MIGRATE", True),
             prices_format=os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or "parquet",
+            refresh_cron=os.environ.get("STOCK_ASSETS_REFRESH_CRON", "").strip() or "30 17 * * 1-5",
+            batch_size=int(os.environ.get("STOCK_ASSETS_BATCH_SIZE", "").strip() or 100),
+            alert_webhook=_env("STOCK_ASSETS_ALERT_WEBHOOK", ""),
         )

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from stock_assets.automation import ON_NEW_SYMBOL
 from stock_assets.ingest.answers import Answer
 from stock_assets.ingest.batch import fetch_batch
 from stock_assets.ingest.budget import quota_day
@@ -68,6 +69,7 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
     code_version="1",
     pool=API_POOL,
     output_required=False,
+    automation_condition=ON_NEW_SYMBOL,
 )
 def raw_quotes(
     context: dg.AssetExecutionContext,

@@ -4,26 +4,15 @@ from datetime import date
 
 import dagster as dg
 
+from stock_assets.partitions import requested_partitions
+
 EXHAUSTED_TAG = "stock_assets/quota_exhausted"
 QUOTA_DAY_TAG = "stock_assets/quota_day"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 RAW_QUOTES = dg.AssetKey("raw_quotes")
 
 
 def mark_exhausted(instance: dg.DagsterInstance, run_id: str, day: date) -> None:
     instance.add_run_tags(run_id, {EXHAUSTED_TAG: "true", QUOTA_DAY_TAG: day.isoformat()})
-
-
-def requested_partitions(tags: dict[str, str], keys: list[str]) -> list[str]:
-    """The partitions a run was asked for, from its partition or partition-range tags."""
-    if "dagster/partition" in tags:
-        return [tags["dagster/partition"]] if tags["dagster/partition"] in keys else []
-    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        start, end = tags[RANGE_START_TAG], tags[RANGE_END_TAG]
-        if start in keys and end in keys:
-            return keys[keys.index(start) : keys.index(end) + 1]
-    return []
 
 
 def materialized_by_run(instance: dg.DagsterInstance, run_id: str) -> set[str]:

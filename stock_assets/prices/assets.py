@@ -1,12 +1,17 @@
 """Cleaned daily prices and their quarantine: each symbol's answer validated, merged into the
 stored history, adjusted for corporate actions, and checked."""
 
+import time
+
 import dagster as dg
 
+from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.ingest.answers import Answer
 from stock_assets.partitions import symbols_partitions
 from stock_assets.prices import quality
 from stock_assets.prices.adjust import adjust_for_corporate_actions
+from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
+from stock_assets.prices.chart import price_chart_metadata
 from stock_assets.prices.history import merge_history
 from stock_assets.prices.validate import NoValidRows, clean_answer
 from stock_assets.settings import Settings
@@ -58,6 +63,7 @@ def _out(description: str, storage_format: str) -> dg.AssetOut:
         group_name="prices",
         owners=["team:data-engineering"],
         code_version="2",
+        automation_condition=FOLLOW_UPSTREAM,
     )
 
 
@@ -116,9 +122,10 @@ def cleaned_daily_prices(
     The write is conditional on the history version read, so two runs on one symbol cannot
     silently lose each other's rows.
     """
+    started = time.monotonic()
     histories, quarantines, stats = {}, {}, {}
     outcomes: dict[str, dict[str, tuple[bool, dict]]] = {name: {} for name in CHECKS}
-    for symbol, record in raw_quotes.items():
+    for number, (symbol, record) in enumerate(raw_quotes.items(), start=1):
         try:
             cleaned = clean_answer(Answer.from_record(record))
         except NoValidRows as error:
@@ -151,8 +158,9 @@ def cleaned_daily_prices(
         for name, outcome in checks.items():
             outcomes[name][symbol] = outcome
         context.log.info(
-            f"{symbol}: {stats[symbol]['rows_added']} added, {stats[symbol]['rows_revised']} "
-            f"revised, {len(cleaned.quarantine)} quarantined, {len(history)} days in history"
+            f"{symbol} ({number} of {len(raw_quotes)}): {stats[symbol]['rows_added']} added, "
+            f"{stats[symbol]['rows_revised']} revised, {len(cleaned.quarantine)} quarantined, "
+            f"{len(history)} days in history; {time.monotonic() - started:.1f} s elapsed"
         )
     summary = (
         next(iter(stats.values()))
@@ -162,7 +170,8 @@ def cleaned_daily_prices(
             "rows_quarantined": sum(s["rows_quarantined"] for s in stats.values()),
         }
     )
-    yield dg.Output(histories, output_name="cleaned_daily_prices", metadata=summary)
+    chart = {CHART_KEY: price_chart_metadata(histories, quarantines)}
+    yield dg.Output(histories, output_name="cleaned_daily_prices", metadata={**summary, **chart})
     yield dg.Output(
         quarantines,
         output_name="quarantined_price_rows",

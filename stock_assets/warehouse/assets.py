@@ -1,12 +1,22 @@
 """The `daily_prices` table asset: the cleaned histories, served from the database."""
 
+import time
+from datetime import timedelta
+from itertools import count
+
 import dagster as dg
 import pandas as pd
 
+from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.partitions import symbols_partitions
-from stock_assets.warehouse.load import Lineage, load_prices
+from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
 from stock_assets.warehouse.migrations import ensure_schema
 from stock_assets.warehouse.resources import DatabaseResource
+
+# Loaded on every NYSE weekday between 16:00 (the close) and 20:00 New York time.
+FRESH_AFTER_CLOSE = dg.FreshnessPolicy.cron(
+    deadline_cron="0 20 * * 1-5", lower_bound_delta=timedelta(hours=4), timezone="America/New_York"
+)
 
 
 @dg.asset(
@@ -17,6 +27,8 @@ from stock_assets.warehouse.resources import DatabaseResource
     owners=["team:data-engineering"],
     metadata={"table": "daily_prices"},
     code_version="1",
+    automation_condition=FOLLOW_UPSTREAM,
+    freshness_policy=FRESH_AFTER_CLOSE,
 )
 def daily_prices_table(
     context: dg.AssetExecutionContext,
@@ -36,15 +48,37 @@ def daily_prices_table(
         )
         for symbol, frame in cleaned_daily_prices.items()
     }
-    stats = load_prices(engine, cleaned_daily_prices, lineage)
+    started, sent, total = time.monotonic(), count(1), len(cleaned_daily_prices)
+
+    def progress(symbol: str, rows: int) -> None:
+        context.log.info(
+            f"daily_prices: {symbol} ({next(sent)} of {total}) sent, {rows} rows; "
+            f"{time.monotonic() - started:.1f} s elapsed"
+        )
+
+    stats = load_prices(engine, cleaned_daily_prices, lineage, on_symbol=progress)
     context.log.info(
         f"daily_prices in {database.describe()}: {stats.inserted} inserted, {stats.updated} "
-        f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged"
+        f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged; committed, "
+        f"{time.monotonic() - started:.1f} s elapsed"
+    )
+
+    summary = dg.MetadataValue.table(
+        [dg.TableRecord(row) for row in stats.summary(limit=20)],
+        dg.TableSchema(
+            [
+                dg.TableColumn("symbol"),
+                dg.TableColumn("first_trade_date", "date"),
+                dg.TableColumn("last_trade_date", "date"),
+                *(dg.TableColumn(name, "int") for name in SymbolLoadStats.COUNTS),
+            ]
+        ),
     )
     return dg.MaterializeResult(
         metadata={
             **stats.as_metadata(),
             "database": database.describe(),
             "schema_revision": revision,
+            "summary": summary,
         }
     )

@@ -7,10 +7,9 @@ from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.quota import (
     EXHAUSTED_TAG,
     QUOTA_DAY_TAG,
-    RANGE_END_TAG,
-    RANGE_START_TAG,
     materialized_by_run,
 )
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from stock_assets_tests.conftest import make_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}  # AAPL, MSFT, IBM, GOOG, FB

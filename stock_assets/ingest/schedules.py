@@ -1,0 +1,53 @@
+"""The after-close refresh: every weekday the NYSE traded, raw quotes for the whole watchlist.
+
+One run per batch of symbols (a partition range, run as a single-run backfill), not one run per
+symbol: each run costs seconds of process start. The cleaned prices and the table follow by
+declarative automation, so the schedule only asks for what comes from the API.
+"""
+
+import dagster as dg
+
+from stock_assets.ingest.assets import raw_quotes
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, symbols_partitions
+from stock_assets.trading_calendar import sessions_between
+
+MARKET_TIMEZONE = "America/New_York"
+
+refresh_raw_quotes = dg.define_asset_job(
+    "refresh_raw_quotes",
+    selection=dg.AssetSelection.assets(raw_quotes),
+    partitions_def=symbols_partitions,
+    description="Fetch the latest answers for a range of watchlist symbols.",
+)
+
+
+def batches(keys: list[str], size: int) -> list[tuple[str, str]]:
+    """Consecutive partition ranges of at most `size` symbols (first, last)."""
+    size = max(size, 1)
+    return [(keys[i], keys[min(i + size, len(keys)) - 1]) for i in range(0, len(keys), size)]
+
+
+def build_refresh_schedule(cron: str, batch_size: int) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="refresh_after_close",
+        cron_schedule=cron,
+        execution_timezone=MARKET_TIMEZONE,
+        job=refresh_raw_quotes,
+        description=(
+            f"Refresh raw quotes for every watchlist symbol at `{cron}` New York time on NYSE "
+            f"trading days, {batch_size} symbols per run."
+        ),
+    )
+    def refresh_after_close(context: dg.ScheduleEvaluationContext):
+        day = context.scheduled_execution_time.date()
+        if not len(sessions_between(day, day)):
+            return dg.SkipReason(f"the NYSE did not trade on {day:%A %Y-%m-%d}")
+        return [
+            dg.RunRequest(
+                run_key=f"{day}:{first}..{last}",
+                tags={RANGE_START_TAG: first, RANGE_END_TAG: last},
+            )
+            for first, last in batches(symbols_partitions.get_partition_keys(), batch_size)
+        ]
+
+    return refresh_after_close
