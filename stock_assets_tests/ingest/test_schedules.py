@@ -1,0 +1,68 @@
+"""The after-close schedule: New York time across DST, NYSE trading days only, one run per batch."""
+
+from datetime import UTC, datetime
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from dagster._utils.schedules import cron_string_iterator
+
+from stock_assets.definitions import defs
+from stock_assets.ingest.schedules import batches, build_refresh_schedule
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _evaluate(schedule: dg.ScheduleDefinition, moment: datetime):
+    context = dg.build_schedule_context(scheduled_execution_time=moment)
+    return schedule.evaluate_tick(context)
+
+
+def test_batches_cover_every_symbol_once_in_order():
+    keys = ["AAPL", "MSFT", "IBM", "GOOG", "FB"]
+    assert batches(keys, 100) == [("AAPL", "FB")]
+    assert batches(keys, 2) == [("AAPL", "MSFT"), ("IBM", "GOOG"), ("FB", "FB")]
+    assert batches(keys, 1) == [(k, k) for k in keys]
+
+
+def test_the_default_schedule_runs_after_the_close_in_new_york_across_dst():
+    schedule = defs.resolve_schedule_def("refresh_after_close")
+    assert schedule.execution_timezone == "America/New_York"
+    start = datetime(2026, 3, 5, 12, tzinfo=UTC).timestamp()  # DST starts on Sunday 2026-03-08
+    ticks = list(islice(
+        cron_string_iterator(start, schedule.cron_schedule, schedule.execution_timezone), 4
+    ))
+    assert [t.astimezone(UTC).strftime("%a %d %H:%M") for t in ticks] == [
+        "Thu 05 22:30", "Fri 06 22:30", "Mon 09 21:30", "Tue 10 21:30"
+    ]
+    assert {t.astimezone(NEW_YORK).strftime("%H:%M") for t in ticks} == {"17:30"}
+
+
+def test_a_trading_day_asks_for_every_symbol_in_one_run():
+    schedule = defs.resolve_schedule_def("refresh_after_close")
+    tick = _evaluate(schedule, datetime(2026, 11, 24, 17, 30, tzinfo=NEW_YORK))
+    [request] = tick.run_requests
+    assert request.tags[RANGE_START_TAG] == "AAPL" and request.tags[RANGE_END_TAG] == "FB"
+    assert request.run_key == "2026-11-24:AAPL..FB"
+    assert request.job_name in (None, "refresh_raw_quotes")
+
+
+def test_a_small_batch_size_gives_one_run_per_batch():
+    tick = _evaluate(build_refresh_schedule("30 17 * * 1-5", 2),
+                     datetime(2026, 11, 24, 17, 30, tzinfo=NEW_YORK))
+    assert [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in tick.run_requests] == [
+        ("AAPL", "MSFT"), ("IBM", "GOOG"), ("FB", "FB")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("day", "why"),
+    [(datetime(2026, 11, 26, 17, 30), "Thursday 2026-11-26"),  # Thanksgiving
+     (datetime(2026, 12, 25, 17, 30), "Friday 2026-12-25")],
+)
+def test_exchange_holidays_are_skipped(day, why):
+    tick = _evaluate(defs.resolve_schedule_def("refresh_after_close"), day.replace(tzinfo=NEW_YORK))
+    assert tick.run_requests == []
+    assert tick.skip_message == f"the NYSE did not trade on {why}"

@@ -1,0 +1,104 @@
+"""The quota sensor: it waits for midnight in New York, then requests exactly what a
+quota-stopped run left behind, once; the requested run completes the refresh."""
+
+import time
+from datetime import timedelta
+
+import dagster as dg
+import pytest
+
+from stock_assets.definitions import ASSETS, CHECKS, defs
+from stock_assets.ingest.budget import quota_day
+from stock_assets.ingest.quota import QUOTA_DAY_TAG, materialized_by_run
+from stock_assets.ingest.sensors import RESUMES_TAG
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from stock_assets_tests.conftest import make_resources
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture
+def resources(tmp_path, sample_server):
+    def make(**overrides):
+        return make_resources(
+            api_key="test-key", base_url=sample_server.url,
+            storage_url=str(tmp_path / "objects"),
+            database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+            requests_per_second=0, requests_per_minute=0, max_concurrent_requests=1, **overrides,
+        )
+
+    return make
+
+
+def _stop_on_quota(instance, resources) -> dg.ExecuteInProcessResult:
+    """AAPL..FB with a quota of 3: AAPL, MSFT and IBM are fetched, GOOG and FB are not."""
+    result = dg.materialize(
+        ASSETS[:1], resources=resources(requests_per_day=3), instance=instance,
+        tags={RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"},
+    )
+    assert result.success
+    return result
+
+
+def _make_it_yesterday(instance, run_id: str) -> None:
+    """The run ran out of quota yesterday (New York), so the quota has since reset."""
+    yesterday = quota_day(time.time()) - timedelta(days=1)
+    instance.add_run_tags(run_id, {QUOTA_DAY_TAG: yesterday.isoformat()})
+
+
+def _tick(instance, cursor=None) -> dg.SensorResult:
+    sensor = defs.resolve_sensor_def("quota_reset_sensor")
+    return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+
+def test_nothing_is_requested_before_the_quota_resets(instance, resources):
+    stopped = _stop_on_quota(instance, resources)
+    tick = _tick(instance)
+    assert tick.run_requests == []
+    assert tick.skip_message == (
+        f"run {stopped.run_id} waits for the quota to reset at midnight US/Eastern"
+    )
+
+
+def test_after_the_reset_the_rest_is_requested_once_and_completed(instance, resources):
+    stopped = _stop_on_quota(instance, resources)
+    _make_it_yesterday(instance, stopped.run_id)
+
+    tick = _tick(instance)
+    [request] = tick.run_requests
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("GOOG", "FB")
+    assert request.tags[RESUMES_TAG] == stopped.run_id
+    assert request.run_key == f"after-quota:{stopped.run_id}:GOOG..FB"
+
+    again = _tick(instance, cursor=tick.cursor)
+    assert again.run_requests == [] and again.cursor == tick.cursor
+
+    completed = dg.materialize(
+        ASSETS[:1], resources=resources(requests_per_day=0), instance=instance,
+        tags=request.tags,
+    )
+    assert completed.success
+    assert materialized_by_run(instance, completed.run_id) == {"GOOG", "FB"}
+
+
+def test_symbols_fetched_since_by_another_run_are_not_requested(instance, resources):
+    stopped = _stop_on_quota(instance, resources)
+    _make_it_yesterday(instance, stopped.run_id)
+    dg.materialize(
+        ASSETS[:1], resources=resources(requests_per_day=0), instance=instance,
+        partition_key="FB",
+    )
+    [request] = _tick(instance).run_requests
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("GOOG", "GOOG")
+
+
+def test_no_request_without_a_quota_stopped_run(instance, resources):
+    dg.materialize([*ASSETS, *CHECKS], resources=resources(requests_per_day=0),
+                   instance=instance, partition_key="AAPL")
+    tick = _tick(instance)
+    assert tick.run_requests == []
+    assert tick.skip_message == "no run is waiting for the quota"
