@@ -68,7 +68,12 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[refresh_all, refresh_raw_quotes],
-    schedules=[build_refresh_schedule(settings.refresh_cron, settings.batch_size)],
+    schedules=[
+        build_refresh_schedule(
+            settings.refresh_cron, settings.batch_size,
+            trading_days_only=settings.refresh_trading_days_only,
+        )
+    ],
     sensors=[
         quota_reset_sensor,
         alert_on_run_failure,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy as sa
 
 from stock_assets.watchlist import parse_watchlist
 
@@ -35,6 +36,26 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name}={value!r} is not a boolean: use true or false")
 
 
+def dagster_postgres_url() -> str | None:
+    """The Dagster instance's Postgres, from ``DAGSTER_PG_URL`` or ``DAGSTER_PG_HOST`` (with
+    ``DAGSTER_PG_USERNAME``, ``DAGSTER_PG_PASSWORD``, ``DAGSTER_PG_DB``, ``DAGSTER_PG_PORT``);
+    None selects the embedded SQLite instance under ``DAGSTER_HOME``."""
+    url = os.environ.get("DAGSTER_PG_URL", "").strip()
+    if url:
+        return url
+    host = os.environ.get("DAGSTER_PG_HOST", "").strip()
+    if not host:
+        return None
+    return sa.URL.create(
+        "postgresql",
+        username=os.environ.get("DAGSTER_PG_USERNAME") or "postgres",
+        password=os.environ.get("DAGSTER_PG_PASSWORD") or None,
+        host=host,
+        port=int(os.environ.get("DAGSTER_PG_PORT") or 5432),
+        database=os.environ.get("DAGSTER_PG_DB") or "dagster",
+    ).render_as_string(hide_password=False)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved once when the definitions load."""
@@ -54,6 +75,7 @@ class Settings:
     auto_migrate: bool
     prices_format: str
     refresh_cron: str
+    refresh_trading_days_only: bool
     batch_size: int
     alert_webhook: str | dg.EnvVar
 
@@ -82,6 +104,7 @@ class Settings:
             auto_migrate=_env_bool("STOCK_ASSETS_AUTO_MIGRATE", True),
             prices_format=os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or "parquet",
             refresh_cron=os.environ.get("STOCK_ASSETS_REFRESH_CRON", "").strip() or "30 17 * * 1-5",
+            refresh_trading_days_only=_env_bool("STOCK_ASSETS_REFRESH_TRADING_DAYS_ONLY", True),
             batch_size=int(os.environ.get("STOCK_ASSETS_BATCH_SIZE", "").strip() or 100),
             alert_webhook=_env("STOCK_ASSETS_ALERT_WEBHOOK", ""),
         )

@@ -27,20 +27,23 @@ def batches(keys: list[str], size: int) -> list[tuple[str, str]]:
     return [(keys[i], keys[min(i + size, len(keys)) - 1]) for i in range(0, len(keys), size)]
 
 
-def build_refresh_schedule(cron: str, batch_size: int) -> dg.ScheduleDefinition:
+def build_refresh_schedule(
+    cron: str, batch_size: int, *, trading_days_only: bool = True
+) -> dg.ScheduleDefinition:
+    days = "on NYSE trading days" if trading_days_only else "on every tick"
     @dg.schedule(
         name="refresh_after_close",
         cron_schedule=cron,
         execution_timezone=MARKET_TIMEZONE,
         job=refresh_raw_quotes,
         description=(
-            f"Refresh raw quotes for every watchlist symbol at `{cron}` New York time on NYSE "
-            f"trading days, {batch_size} symbols per run."
+            f"Refresh raw quotes for every watchlist symbol at `{cron}` New York time "
+            f"{days}, {batch_size} symbols per run."
         ),
     )
     def refresh_after_close(context: dg.ScheduleEvaluationContext):
         day = context.scheduled_execution_time.date()
-        if not len(sessions_between(day, day)):
+        if trading_days_only and not len(sessions_between(day, day)):
             return dg.SkipReason(f"the NYSE did not trade on {day:%A %Y-%m-%d}")
         return [
             dg.RunRequest(

@@ -66,3 +66,9 @@ def test_exchange_holidays_are_skipped(day, why):
     tick = _evaluate(defs.resolve_schedule_def("refresh_after_close"), day.replace(tzinfo=NEW_YORK))
     assert tick.run_requests == []
     assert tick.skip_message == f"the NYSE did not trade on {why}"
+
+
+def test_without_the_trading_day_rule_every_tick_refreshes():
+    schedule = build_refresh_schedule("* * * * *", 100, trading_days_only=False)
+    tick = _evaluate(schedule, datetime(2026, 11, 26, 17, 30, tzinfo=NEW_YORK))
+    assert len(tick.run_requests) == 1
