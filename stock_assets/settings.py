@@ -39,15 +39,21 @@ def _env_bool(name: str, default: bool) -> bool:
 def dagster_postgres_url() -> str | None:
     """The Dagster instance's Postgres, from ``DAGSTER_PG_URL`` or ``DAGSTER_PG_HOST`` (with
     ``DAGSTER_PG_USERNAME``, ``DAGSTER_PG_PASSWORD``, ``DAGSTER_PG_DB``, ``DAGSTER_PG_PORT``);
-    None selects the embedded SQLite instance under ``DAGSTER_HOME``."""
+    None selects the embedded SQLite instance under ``DAGSTER_HOME``.
+
+    dagster-postgres speaks psycopg2 (SQLAlchemy 2.1 would pick psycopg 3 for a bare
+    ``postgresql://``), so the driver is named.
+    """
     url = os.environ.get("DAGSTER_PG_URL", "").strip()
     if url:
-        return url
+        return sa.make_url(url).set(drivername="postgresql+psycopg2").render_as_string(
+            hide_password=False
+        )
     host = os.environ.get("DAGSTER_PG_HOST", "").strip()
     if not host:
         return None
     return sa.URL.create(
-        "postgresql",
+        "postgresql+psycopg2",
         username=os.environ.get("DAGSTER_PG_USERNAME") or "postgres",
         password=os.environ.get("DAGSTER_PG_PASSWORD") or None,
         host=host,
