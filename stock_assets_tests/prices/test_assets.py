@@ -1,5 +1,8 @@
 """The cleaned-prices multi-asset through Dagster, fed by the loopback Alpha Vantage server."""
 
+import base64
+import re
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -8,6 +11,7 @@ import sqlalchemy as sa
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
 from stock_assets_tests.conftest import make_resources
+from stock_assets_tests.prices.sample import SYMBOLS
 
 
 def _resources(tmp_path, sample_server, **overrides):
@@ -78,6 +82,10 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
     assert not checks["no_gaps_beyond_holidays"].passed  # the three quarantined days are missing
     table = result.asset_materializations_for_node("daily_prices_table")[0].metadata
     assert table["rows_inserted"].value == 3267
+    chart = _cleaned_metadata(result)["price_chart"].md_str
+    marked = ", ".join(sorted(poisoned_days))
+    assert "AAPL: suspected split 2000-06-21 (2:1); suspected split 2005-02-28 (2:1); " in chart
+    assert f"3 quarantined day(s): {marked}" in chart
 
 
 def test_premium_answer_lands_adjusted_prices_in_the_table(tmp_path, sample_server):
@@ -102,3 +110,71 @@ def test_premium_answer_lands_adjusted_prices_in_the_table(tmp_path, sample_serv
     # Two 2:1 splits since 2000: volume scaled up fourfold, prices down at least fourfold.
     assert first[2] == pytest.approx(first[3] * 4)
     assert first[0] < 140 / 4
+
+
+def _cleaned_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    meta = result.asset_materializations_for_node("cleaned_daily_prices")
+    return next(m for m in meta if m.asset_key.path == ["cleaned_daily_prices"]).metadata
+
+
+def _log_lines(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> list[str]:
+    return [entry.user_message for entry in instance.all_logs(result.run_id)]
+
+
+def test_one_symbol_run_shows_its_chart_and_logs_its_progress(tmp_path, sample_server):
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        resources=_resources(tmp_path, sample_server),
+        partition_key="AAPL",
+        instance=instance,
+    )
+    assert result.success
+    chart = _cleaned_metadata(result)["price_chart"]
+    assert isinstance(chart, dg.MarkdownMetadataValue)
+    image = re.fullmatch(
+        r"!\[AAPL close\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)\n\nAAPL: (.*)",
+        chart.md_str,
+        flags=re.DOTALL,
+    )
+    assert image
+    png = base64.b64decode(image[1])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) <= 40_000
+    assert image[2] == "suspected split 2000-06-21 (2:1); suspected split 2005-02-28 (2:1)"
+
+    logged = _log_lines(instance, result)
+    assert any(
+        re.fullmatch(
+            r"AAPL \(1 of 1\): 3270 added, 0 revised, 0 quarantined, 3270 days in history; "
+            r"\d+\.\d s elapsed",
+            line,
+        )
+        for line in logged
+    ), logged
+
+
+def test_several_symbols_in_one_run_chart_only_the_first_few(tmp_path, sample_server):
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        resources=_resources(tmp_path, sample_server),
+        tags={
+            "dagster/asset_partition_range_start": "AAPL",
+            "dagster/asset_partition_range_end": "FB",
+        },
+        instance=instance,
+    )
+    assert result.success
+    chart = _cleaned_metadata(result)["price_chart"].md_str
+    charted = re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", chart)
+    assert charted == ["AAPL", "FB", "GOOG"]  # the first by name
+    assert chart.endswith("Charted: AAPL, FB, GOOG; 2 more symbol(s) in this run not charted.")
+    assert len(chart) <= 3 * 40_000 * 4 / 3
+
+    progress = [
+        re.match(r"(\w+) \((\d) of 5\): .* days in history; \d+\.\d s elapsed$", line)
+        for line in _log_lines(instance, result)
+    ]
+    numbered = dict(sorted((found[2], found[1]) for found in progress if found))
+    assert list(numbered) == ["1", "2", "3", "4", "5"]
+    assert sorted(numbered.values()) == sorted(SYMBOLS)

@@ -3,7 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED
-from stock_assets.warehouse.load import Lineage, LoadError, load_prices
+from stock_assets.warehouse.load import Lineage, LoadError, SymbolLoadStats, load_prices
 from stock_assets.warehouse.schema import VALUE_COLUMNS, daily_prices
 from stock_assets_tests.prices.sample import clean_sample
 
@@ -191,3 +191,82 @@ def test_failed_loads_leave_nothing_behind(engine, aapl):
             load_prices(engine, {"AAPL": bad}, LINEAGE)
     assert counts(load_prices(engine, {"AAPL": aapl}, LINEAGE)) == (270, 0, 0, 3000)
     assert counts(load_prices(engine, {}, {})) == (0, 0, 0, 0)
+
+
+def first_and_last_day(frame: pd.DataFrame) -> tuple[str, str]:
+    return str(frame["trade_date"].min()), str(frame["trade_date"].max())
+
+
+def test_each_symbol_is_counted_and_reported_as_its_rows_are_sent(engine, aapl):
+    fb = clean_sample("FB")
+    load_prices(engine, {"AAPL": aapl.iloc[100:200]}, LINEAGE)
+    revised = aapl.iloc[150:250].copy()
+    assert revised.loc[160, "close"] != revised.loc[160, "low"]
+    revised.loc[160, "close"] = revised.loc[160, "low"]
+    sent: list[tuple[str, int]] = []
+    stats = load_prices(
+        engine, {"FB": fb, "AAPL": revised}, LINEAGE, on_symbol=lambda *call: sent.append(call)
+    )
+    assert sent == [("AAPL", 100), ("FB", len(fb))]  # the stored symbol first, for the merge
+    assert stats.by_symbol == {
+        "AAPL": SymbolLoadStats(100, *first_and_last_day(revised), 50, 1, 50, 49),
+        "FB": SymbolLoadStats(len(fb), *first_and_last_day(fb), len(fb), 0, 0, 0),
+    }
+    for name in ["inserted", "updated", "deleted", "unchanged"]:
+        assert getattr(stats, name) == sum(getattr(s, name) for s in stats.by_symbol.values())
+    assert_table_holds(engine, {"AAPL": revised, "FB": fb})
+
+
+def test_stored_symbols_merged_together_are_counted_apart(engine, aapl):
+    fb = clean_sample("FB")
+    load_prices(engine, {"AAPL": aapl.iloc[:3000], "FB": fb.iloc[:150]}, LINEAGE)
+    revised = aapl.drop(index=[5, 6, 7])
+    revised.loc[100, "close"] = revised.loc[100, "low"]
+    grown = fb.drop(index=[40])
+    stats = load_prices(engine, {"AAPL": revised, "FB": grown}, LINEAGE)
+    assert stats.by_symbol == {
+        "AAPL": SymbolLoadStats(3267, *first_and_last_day(revised), 270, 1, 3, 2996),
+        "FB": SymbolLoadStats(195, *first_and_last_day(grown), 46, 0, 1, 149),
+    }
+    assert counts(stats) == (316, 1, 4, 3145)
+    assert_table_holds(engine, {"AAPL": revised, "FB": grown})
+
+
+def test_an_emptied_symbol_is_counted_as_deleted(engine, aapl):
+    load_prices(engine, {"AAPL": aapl}, LINEAGE)
+    sent: list[tuple[str, int]] = []
+    stats = load_prices(
+        engine, {"AAPL": aapl.iloc[:0]}, LINEAGE, on_symbol=lambda *call: sent.append(call)
+    )
+    assert sent == [("AAPL", 0)]
+    assert stats.by_symbol == {"AAPL": SymbolLoadStats(0, None, None, 0, 0, 3270, 0)}
+
+
+def test_summary_lists_the_first_symbols_and_sums_up_the_rest(engine, aapl):
+    histories = {"MSFT": aapl.iloc[:10], "AAPL": aapl.iloc[:30], "FB": clean_sample("FB")}
+    stats = load_prices(engine, histories, {s: LINEAGE["AAPL"] for s in histories})
+    first, last = first_and_last_day(aapl.iloc[:30])
+    rest = len(histories["FB"]) + 10
+    assert stats.summary(limit=1) == [
+        {
+            "symbol": "AAPL",
+            "rows": 30,
+            "first_trade_date": first,
+            "last_trade_date": last,
+            "inserted": 30,
+            "updated": 0,
+            "deleted": 0,
+            "unchanged": 0,
+        },
+        {
+            "symbol": "and 2 more",
+            "rows": rest,
+            "first_trade_date": None,
+            "last_trade_date": None,
+            "inserted": rest,
+            "updated": 0,
+            "deleted": 0,
+            "unchanged": 0,
+        },
+    ]
+    assert [row["symbol"] for row in stats.summary()] == ["AAPL", "FB", "MSFT"]
