@@ -20,22 +20,14 @@ CLEANED_KEY = dg.AssetKey("cleaned_daily_prices")
 
 
 def last_stored_trade_date(instance: dg.DagsterInstance, symbol: str) -> date | None:
-    """The last trading day the cleaned history holds, from its latest materialization.
-
-    A single-run backfill records one metadata set for all its symbols, keyed by symbol.
-    """
-    result = instance.fetch_materializations(
+    """The last trading day the stored cleaned history holds, from the symbol's latest
+    observation (recorded once the history is stored)."""
+    result = instance.fetch_observations(
         dg.AssetRecordsFilter(asset_key=CLEANED_KEY, asset_partitions=[symbol]), limit=1
     )
-    materialization = result.records[0].asset_materialization if result.records else None
-    if materialization is None:
-        return None
-    metadata = materialization.metadata
-    if "last_trade_date" in metadata:
-        return date.fromisoformat(metadata["last_trade_date"].value)
-    per_symbol = metadata["merge"].value.get(symbol, {}) if "merge" in metadata else {}
-    last = per_symbol.get("last_trade_date")
-    return date.fromisoformat(last) if last else None
+    observation = result.records[0].asset_observation if result.records else None
+    last = observation.metadata.get("last_trade_date") if observation else None
+    return date.fromisoformat(last.value) if last else None
 
 
 API_POOL = "alphavantage"

@@ -92,6 +92,19 @@ def _check_results(outcomes: dict[str, dict[str, tuple[bool, dict]]]) -> list[dg
     return results
 
 
+def _summary(stats: dict[str, dict]) -> dict:
+    """The output's metadata: one symbol's figures, or the batch's totals.
+
+    Dagster copies a multi-partition output's metadata onto every partition's materialization,
+    so a batch's metadata must not grow with the batch: per-symbol figures go into one
+    observation per symbol instead.
+    """
+    if len(stats) == 1:
+        return next(iter(stats.values()))
+    totals = ["rows_added", "rows_revised", "rows_unchanged", "rows_quarantined"]
+    return {"symbols": len(stats), **{k: sum(s[k] for s in stats.values()) for k in totals}}
+
+
 @dg.multi_asset(
     outs={
         "cleaned_daily_prices": _out(
@@ -162,19 +175,16 @@ def cleaned_daily_prices(
             f"{stats[symbol]['rows_revised']} revised, {len(cleaned.quarantine)} quarantined, "
             f"{len(history)} days in history; {time.monotonic() - started:.1f} s elapsed"
         )
-    summary = (
-        next(iter(stats.values()))
-        if len(stats) == 1
-        else {
-            "merge": dg.MetadataValue.json(stats),
-            "rows_quarantined": sum(s["rows_quarantined"] for s in stats.values()),
-        }
-    )
     chart = {CHART_KEY: price_chart_metadata(histories, quarantines)}
-    yield dg.Output(histories, output_name="cleaned_daily_prices", metadata={**summary, **chart})
+    yield dg.Output(
+        histories, output_name="cleaned_daily_prices", metadata={**_summary(stats), **chart}
+    )
     yield dg.Output(
         quarantines,
         output_name="quarantined_price_rows",
         metadata={"rows_quarantined": sum(len(q) for q in quarantines.values())},
     )
+    # Stored by now (an output is handled when yielded): record each symbol's own figures.
+    for symbol, values in stats.items():
+        context.log_event(dg.AssetObservation(asset_key=CLEANED, partition=symbol, metadata=values))
     yield from _check_results(outcomes)

@@ -119,6 +119,14 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             for partition, value in values.items()
         }
         context.add_output_metadata(self._metadata(fmt, written))
+        if len(written) > 1:
+            for partition, info in written.items():
+                context.log_event(
+                    dg.AssetObservation(
+                        asset_key=context.asset_key, partition=partition,
+                        metadata=self._metadata(fmt, {partition: info}),
+                    )
+                )
 
     def store_partitions(
         self, context: dg.AssetExecutionContext, values: dict[str, Any]
@@ -175,12 +183,12 @@ class AtomicIOManager(dg.ConfigurableIOManager):
                 **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v)
                    for k, v in info.items()},
             }
-        objects = {p: {k: v for k, v in i.items() if k != "preview"} for p, i in written.items()}
+        # Copied onto every partition's materialization by Dagster: totals only, per-object
+        # details go into one observation per partition.
         meta = {
             "format": fmt.name,
             "partitions": len(written),
             "bytes": sum(i["bytes"] for i in written.values()),
-            "objects": dg.MetadataValue.json(objects),
         }
         if all("rows" in i for i in written.values()):
             meta["rows"] = sum(i["rows"] for i in written.values())

@@ -1,9 +1,12 @@
 """`raw_quotes` through Dagster: a batch stops cleanly on the quota, keeping what it fetched."""
 
+from datetime import date
+
 import dagster as dg
 import pytest
 
 from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.ingest.assets import last_stored_trade_date
 from stock_assets.ingest.quota import (
     EXHAUSTED_TAG,
     QUOTA_DAY_TAG,
@@ -101,3 +104,17 @@ def test_a_rejected_symbol_fails_the_run_by_name_and_the_others_are_kept(
     assert failure.user_failure_data.description.startswith("IBM: Alpha Vantage rejected symbol")
     assert "(4 other symbols were stored)" in failure.user_failure_data.description
     assert EXHAUSTED_TAG not in instance.get_run_by_id(result.run_id).tags
+
+
+@pytest.mark.parametrize("run", [{"partition_key": "AAPL"}, {"tags": ALL_FIVE}])
+def test_the_next_fetch_plan_knows_the_last_stored_day(tmp_path, sample_server, instance, run):
+    """Read from the cleaned history's per-symbol observation, in single and batch runs alike."""
+    assert last_stored_trade_date(instance, "AAPL") is None
+    settings = {"api_key": "test-key", "base_url": sample_server.url,
+                "storage_url": str(tmp_path / "objects"),
+                "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "requests_per_second": 0, "requests_per_minute": 0, "requests_per_day": 0}
+    result = dg.materialize([*ASSETS, *CHECKS], resources=make_resources(**settings),
+                            instance=instance, **run)
+    assert result.success
+    assert last_stored_trade_date(instance, "AAPL") == date(2013, 3, 1)

@@ -133,15 +133,25 @@ def test_frames_round_trip_through_dagster(backend: Backend, io_manager, fmt: st
             assert [c.name for c in preview.schema.columns] == list(daily_prices("IBM").columns)
             assert preview.records[0].data["symbol"] == symbols[0]
         else:
-            # one step wrote them all: each partition's event describes every object written
+            # one step wrote them all: every partition's event carries the totals (Dagster
+            # copies them), and one observation per partition describes its own object
             assert meta["partitions"].value == len(partitions)
             assert meta["rows"].value == 7 * len(partitions)
-            objects = meta["objects"].value
-            assert sorted(objects) == partitions
-            for name, fields in objects.items():
-                assert set(fields) == OBJECT_FIELDS
-                check_object_metadata(backend, fields, object_key("prices", name, fmt), rows=7)
-            assert meta["bytes"].value == sum(fields["bytes"] for fields in objects.values())
+            assert "objects" not in meta
+    if len(partitions) > 1:
+        observed = {
+            e.asset_observation_data.asset_observation.partition:
+                e.asset_observation_data.asset_observation.metadata
+            for e in result.get_asset_observation_events()
+            if e.asset_key == dg.AssetKey(["market", "prices"])
+        }
+        assert sorted(observed) == partitions
+        for name, meta in observed.items():
+            fields = {field: meta[field].value for field in OBJECT_FIELDS}
+            fields["uri"] = meta["uri"].path
+            check_object_metadata(backend, fields, object_key("prices", name, fmt), rows=7)
+        total = sum(meta["bytes"].value for meta in observed.values())
+        assert all(meta["bytes"].value == total for meta in metadata.values())
 
 
 @pytest.mark.parametrize("run", ["unpartitioned", "several partitions"])
