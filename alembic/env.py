@@ -4,6 +4,7 @@ The connection comes from the caller (`stock_assets.warehouse.migrations` passes
 ``-x url=…``, or from the project's settings (``STOCK_ASSETS_DATABASE_URL``).
 """
 
+import dagster as dg
 import sqlalchemy as sa
 
 from alembic import context
@@ -17,7 +18,8 @@ def _url() -> str:
     from stock_assets.settings import Settings
 
     configured = Settings.from_env().database_url
-    return configured if isinstance(configured, str) else configured.get_value()
+    # A set variable arrives as a dg.EnvVar, which is a str holding the variable's name.
+    return configured.get_value() if isinstance(configured, dg.EnvVar) else configured
 
 
 def _run(connection: sa.Connection) -> None:

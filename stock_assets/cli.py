@@ -2,19 +2,23 @@
 
 Each symbol runs as its own in-process Dagster run, so one rejected symbol fails only its own
 partition while the others land; the exit code is non-zero if any symbol failed. Runs are
-recorded in the Dagster instance at ``DAGSTER_HOME`` (default: ``<data dir>/dagster_home``), so
-`dagster dev` with the same ``DAGSTER_HOME`` shows them.
+recorded in the Dagster instance at ``DAGSTER_HOME`` (default: ``<data dir>/dagster_home``, given
+the project's `dagster.yaml` if it has none), so `dagster dev` with the same ``DAGSTER_HOME``
+shows them.
 """
 
 import argparse
 import os
+import shutil
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 
 from stock_assets.alerts import first_error
 from stock_assets.ingest.quota import EXHAUSTED_TAG
+from stock_assets.instance import instance_yaml
 from stock_assets.settings import Settings
 from stock_assets.watchlist import validate_symbol
 
@@ -85,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     os.environ.setdefault("DAGSTER_HOME", str(settings.data_dir / "dagster_home"))
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(instance_yaml(), home / "dagster.yaml")
     try:
         symbols = [validate_symbol(s) for s in args.symbols] or settings.symbols
     except ValueError as error:

@@ -6,6 +6,7 @@ server, the daemon, several processes), else the embedded SQLite files under ``D
 """
 
 import os
+from pathlib import Path
 
 from dagster._core.storage.base_storage import DagsterStorage
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
@@ -30,4 +31,19 @@ class EnvironmentStorage(DagsterStorage, ConfigurableClass):
         url = dagster_postgres_url()
         if url:
             return DagsterPostgresStorage(postgres_url=url)
-        return DagsterSqliteStorage.from_local(os.environ["DAGSTER_HOME"])
+        home = os.environ.get("DAGSTER_HOME", "").strip()
+        if not home:
+            raise RuntimeError(
+                "DAGSTER_HOME is not set: point it at the folder holding dagster.yaml (the "
+                "SQLite instance lives there), or set DAGSTER_PG_URL for a Postgres instance"
+            )
+        return DagsterSqliteStorage.from_local(home)
+
+
+def instance_yaml() -> Path:
+    """The project's `dagster.yaml`: bundled in the wheel, or at the checkout's top level."""
+    package = Path(__file__).parent
+    for candidate in (package / "dagster.yaml", package.parent / "dagster.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("dagster.yaml not found beside the stock_assets package")

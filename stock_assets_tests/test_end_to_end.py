@@ -14,6 +14,8 @@ from stock_assets.definitions import ASSETS
 from stock_assets.storage.s3 import S3Store
 from stock_assets_tests.conftest import make_resources
 
+PROJECT = Path(__file__).resolve().parents[1]
+
 CANARY = "canary-KEY-7f3a9c"
 ALL_ASSETS = dg.AssetSelection.all()
 
@@ -194,7 +196,7 @@ def test_dagster_cli_materialize_on_the_production_path(
 
 
 @pytest.mark.slow
-def test_main_command_materializes_every_symbol_offline(tmp_path):
+def test_main_command_materializes_every_symbol_offline(tmp_path, monkeypatch):
     """README command 1's job: `stock-assets materialize` on the embedded defaults."""
     env = {
         k: ""
@@ -223,7 +225,11 @@ def test_main_command_materializes_every_symbol_offline(tmp_path):
     assert _rows_per_symbol(engine) == SAMPLE_ROWS
     objects = tmp_path / "stock_assets_data" / "objects"
     assert (objects / "cleaned_daily_prices" / "GOOG.parquet").is_file()
-    assert (tmp_path / "stock_assets_data" / "dagster_home").is_dir()
+    home = tmp_path / "stock_assets_data" / "dagster_home"
+    assert (home / "dagster.yaml").read_text() == (PROJECT / "dagster.yaml").read_text()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert len(instance.get_runs()) == 5  # `dagster dev` with this DAGSTER_HOME shows them
 
 
 @pytest.mark.slow
