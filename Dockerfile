@@ -13,7 +13,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md dagster.yaml ./
 COPY alembic ./alembic
 COPY stock_assets ./stock_assets
 # A regular install of the pinned project: runtime dependencies only, never the [dev] extra.
