@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 import dagster as dg
 
 from stock_assets.automation import ON_NEW_SYMBOL
-from stock_assets.ingest.answers import Answer
 from stock_assets.ingest.batch import fetch_batch
 from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.errors import AlphaVantageError
@@ -88,19 +87,22 @@ def raw_quotes(
     }
     started = time.monotonic()
 
-    def fetch(symbol: str) -> Answer:
-        return client.fetch_daily(symbol, adjusted=alphavantage.premium, outputsize=sizes[symbol])
+    def fetch(symbol: str) -> dict:
+        """The answer as the record that gets stored: its body is held once, not twice."""
+        answer = client.fetch_daily(symbol, adjusted=alphavantage.premium,
+                                    outputsize=sizes[symbol])
+        return answer.to_record()
 
-    def progress(symbol: str, answer: Answer, done: int) -> None:
+    def progress(symbol: str, record: dict, done: int) -> None:
         context.log.info(
-            f"{symbol} ({done} of {len(symbols)}): {len(answer.body)} bytes, {answer.function} "
-            f"outputsize={answer.outputsize}, from {answer.source}, "
+            f"{symbol} ({done} of {len(symbols)}): {len(record['body'])} bytes, "
+            f"{record['function']} outputsize={record['outputsize']}, from {record['source']}, "
             f"{time.monotonic() - started:.1f}s elapsed"
         )
 
     workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
     batch = fetch_batch(fetch, symbols, workers=workers, on_answer=progress)
-    records = {symbol: answer.to_record() for symbol, answer in batch.answers.items()}
+    records = batch.answers
     if not batch.unfetched:
         yield dg.Output(records)
         return

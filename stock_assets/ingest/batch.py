@@ -10,8 +10,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Any
 
-from stock_assets.ingest.answers import Answer
 from stock_assets.ingest.errors import AlphaVantageError, InvalidApiKey, PlanError, QuotaExhausted
 
 STOPS_THE_BATCH = (QuotaExhausted, InvalidApiKey, PlanError)
@@ -21,7 +21,7 @@ STOPS_THE_BATCH = (QuotaExhausted, InvalidApiKey, PlanError)
 class BatchResult:
     """What a batch fetched, what failed (and why), and what was never asked for."""
 
-    answers: dict[str, Answer] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
     failures: dict[str, AlphaVantageError] = field(default_factory=dict)
     not_sent: list[str] = field(default_factory=list)
 
@@ -41,19 +41,21 @@ class BatchResult:
 
 
 def fetch_batch(
-    fetch: Callable[[str], Answer],
+    fetch: Callable[[str], Any],
     symbols: list[str],
     *,
     workers: int = 4,
-    on_answer: Callable[[str, Answer, int], None] | None = None,
+    on_answer: Callable[[str, Any, int], None] | None = None,
 ) -> BatchResult:
     """Fetch every symbol (in order of submission) with `workers` requests in flight.
 
-    `on_answer(symbol, answer, answers_so_far)` runs in the calling thread, for progress.
+    `fetch(symbol)` returns the symbol's answer (in whatever form the caller keeps it) or raises
+    an `AlphaVantageError`; `on_answer(symbol, answer, answers_so_far)` runs in the calling
+    thread, for progress.
     """
     stop = threading.Event()
 
-    def attempt(symbol: str) -> Answer | None:
+    def attempt(symbol: str) -> Any:
         if stop.is_set():
             return None
         try:
@@ -67,7 +69,7 @@ def fetch_batch(
             raise
 
     result = BatchResult()
-    outcomes: dict[str, Answer | AlphaVantageError | None] = {}
+    outcomes: dict[str, Any] = {}
     fetched = 0
     with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="fetch") as pool:
         futures = {pool.submit(attempt, symbol): symbol for symbol in symbols}
@@ -81,16 +83,16 @@ def fetch_batch(
                 stop.set()
                 raise
             outcomes[symbol] = outcome
-            if isinstance(outcome, Answer):
+            if outcome is not None and not isinstance(outcome, AlphaVantageError):
                 fetched += 1
                 if on_answer is not None:
                     on_answer(symbol, outcome, fetched)
     for symbol in symbols:
         outcome = outcomes[symbol]
-        if isinstance(outcome, Answer):
-            result.answers[symbol] = outcome
+        if outcome is None:
+            result.not_sent.append(symbol)
         elif isinstance(outcome, AlphaVantageError):
             result.failures[symbol] = outcome
         else:
-            result.not_sent.append(symbol)
+            result.answers[symbol] = outcome
     return result

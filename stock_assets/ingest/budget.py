@@ -31,9 +31,14 @@ def quota_day(timestamp: float) -> date:
     return datetime.fromtimestamp(timestamp, QUOTA_TIMEZONE).date()
 
 
+# Requests leave 3 % further apart than the limits allow, so that the jitter between leaving
+# here and arriving at the API cannot bunch them into a window over the limit there.
+HEADROOM = 1.03
+
+
 def spacing_seconds(per_second: int, per_minute: int) -> float:
     """The gap between two requests that honours both limits (0 = that limit is off)."""
-    return max(
+    return HEADROOM * max(
         1 / per_second if per_second > 0 else 0.0, 60 / per_minute if per_minute > 0 else 0.0
     )
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from stock_assets.ingest.budget import RequestBudget, quota_day, spacing_seconds
+from stock_assets.ingest.budget import HEADROOM, RequestBudget, quota_day, spacing_seconds
 from stock_assets.ingest.errors import QuotaExhausted
 from stock_assets.warehouse.migrations import ensure_schema
 
@@ -57,11 +57,12 @@ def make_budget(budget_url):
 WINTER_NOON = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)  # 12:00 in New York (EST, UTC-5)
 
 
-def test_spacing_is_the_tighter_limit():
-    assert spacing_seconds(1, 5) == 12
-    assert spacing_seconds(10, 75) == 0.8
-    assert spacing_seconds(5, 0) == 0.2
+def test_spacing_is_the_tighter_limit_with_headroom():
+    assert spacing_seconds(1, 5) == pytest.approx(12 * HEADROOM)
+    assert spacing_seconds(10, 75) == pytest.approx(0.8 * HEADROOM)
+    assert spacing_seconds(5, 0) == pytest.approx(0.2 * HEADROOM)
     assert spacing_seconds(0, 0) == 0
+    assert 1 < HEADROOM <= 1 / 0.95  # still within 95 % of the plan's rate
 
 
 @pytest.mark.parametrize(
@@ -112,8 +113,9 @@ def test_slots_are_spaced_by_the_plan_and_slept_for(make_budget):
     clock = FakeClock(WINTER_NOON)
     budget = make_budget(clock, per_second=1, per_minute=5, per_day=0)
     slots = [budget.acquire("AAPL") for _ in range(4)]
-    assert [b - a for a, b in itertools.pairwise(slots)] == [12, 12, 12]
-    assert clock.slept == [12, 12, 12]
+    gap = 12 * HEADROOM
+    assert [b - a for a, b in itertools.pairwise(slots)] == pytest.approx([gap, gap, gap])
+    assert clock.slept == pytest.approx([gap, gap, gap])
 
 
 def test_an_idle_budget_does_not_bank_slots(make_budget):
@@ -123,8 +125,8 @@ def test_an_idle_budget_does_not_bank_slots(make_budget):
     clock.now += 3600
     first = budget.acquire("AAPL")
     second = budget.acquire("AAPL")
-    assert first == clock.now - 1
-    assert second - first == 1
+    assert first == pytest.approx(clock.now - HEADROOM)
+    assert second - first == pytest.approx(HEADROOM)
 
 
 def test_zero_limits_mean_unlimited(make_budget):
