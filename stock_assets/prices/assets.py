@@ -15,7 +15,7 @@ from stock_assets.prices.chart import price_chart_metadata
 from stock_assets.prices.history import merge_history
 from stock_assets.prices.validate import NoValidRows, clean_answer
 from stock_assets.settings import Settings
-from stock_assets.storage.io_manager import AtomicIOManager
+from stock_assets.storage.io_manager import AtomicIOManager, StoredPartitions
 
 CLEANED = dg.AssetKey("cleaned_daily_prices")
 QUARANTINE = dg.AssetKey("quarantined_price_rows")
@@ -126,14 +126,15 @@ def _summary(stats: dict[str, dict]) -> dict:
 )
 def cleaned_daily_prices(
     context: dg.AssetExecutionContext,
-    raw_quotes: dict[str, dict],
+    raw_quotes: StoredPartitions,
     io_manager: dg.ResourceParam[AtomicIOManager],
 ):
     """Validate each answer (bad rows to quarantine, never the whole symbol), merge the good rows
     into the stored history (no day ever dropped), adjust for splits and dividends, and check.
 
     The write is conditional on the history version read, so two runs on one symbol cannot
-    silently lose each other's rows.
+    silently lose each other's rows. Answers are read one at a time (a batch of hundreds of
+    full answers would not fit beside their histories).
     """
     started = time.monotonic()
     histories, quarantines, stats = {}, {}, {}

@@ -12,6 +12,7 @@ Two per-asset options in definition metadata:
   write made conditional on that version, so a concurrent writer cannot be silently overwritten.
 """
 
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, get_args
 
@@ -36,6 +37,30 @@ def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, run_
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     folder = f"{'/'.join(asset_key.path)}/_history/{partition or '_'}"
     return f"{folder}/{stamp}_{run_id[:8]}.{fmt.extension}"
+
+
+class StoredPartitions(Mapping[str, Any]):
+    """A partitioned input read one partition at a time, when asked, and never kept.
+
+    Annotate an input with this type to walk a batch of hundreds of symbols without holding
+    all of it in memory; each access reads (and verifies) the stored object again.
+    """
+
+    def __init__(self, partitions: list[str], load: Callable[[str], Any]):
+        self._partitions = list(partitions)
+        self._known = set(partitions)
+        self._load = load
+
+    def __getitem__(self, partition: str) -> Any:
+        if partition not in self._known:
+            raise KeyError(partition)
+        return self._load(partition)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._partitions)
+
+    def __len__(self) -> int:
+        return len(self._partitions)
 
 
 def _wants_frame(dagster_type: dg.DagsterType) -> bool:
@@ -201,8 +226,9 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         asset_key = context.asset_key
         if not context.has_asset_partitions:
             return self._load_key(object_key(asset_key, None, fmt), fmt, as_frame=as_frame)[0]
-        return {
-            partition: self._load_key(object_key(asset_key, partition, fmt), fmt,
-                                      as_frame=as_frame)[0]
-            for partition in context.asset_partition_keys
-        }
+        def load(partition: str) -> Any:
+            return self._load_key(object_key(asset_key, partition, fmt), fmt, as_frame=as_frame)[0]
+
+        if context.dagster_type.typing_type is StoredPartitions:
+            return StoredPartitions(context.asset_partition_keys, load)
+        return {partition: load(partition) for partition in context.asset_partition_keys}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from stock_assets.storage.io_manager import PREVIEW_ROWS, AtomicIOManager
+from stock_assets.storage.io_manager import PREVIEW_ROWS, AtomicIOManager, StoredPartitions
 from stock_assets.storage.objects import sha256_hex
 from stock_assets.storage.resources import ObjectStoreResource
 from stock_assets_tests.storage.conftest import Backend
@@ -304,3 +304,34 @@ def test_archive_keeps_every_write_under_history(backend: Backend, io_manager):
     assert backend.store.get("market/quotes/IBM.json").data == backend.read_raw(
         next(key for key in archived if backend.store.uri(key) == archived_uri)
     )
+
+
+def test_a_stored_partitions_input_reads_each_partition_only_when_asked(backend, io_manager):
+    """An input annotated `StoredPartitions` holds no partition until one is read, and reads
+    the stored object on every access (nothing is kept)."""
+    seen = {}
+
+    @dg.asset(name="prices", key_prefix=["market"], metadata={"format": "json"},
+              partitions_def=SYMBOLS, backfill_policy=dg.BackfillPolicy.single_run())
+    def prices(context: dg.AssetExecutionContext) -> dict[str, dict]:
+        return {symbol: {"symbol": symbol} for symbol in context.partition_keys}
+
+    @dg.asset(key_prefix=["market"], ins={"prices": dg.AssetIn(["market", "prices"])},
+              partitions_def=SYMBOLS, backfill_policy=dg.BackfillPolicy.single_run())
+    def walked(prices: StoredPartitions) -> None:
+        seen["type"] = type(prices)
+        seen["keys"] = list(prices)
+        first = prices["AAPL"]
+        first["symbol"] = "changed in memory"
+        seen["again"] = prices["AAPL"]
+        seen["items"] = dict(prices.items())
+        seen["missing"] = "NVDA" in prices
+
+    result = dg.materialize([prices, walked], resources={"io_manager": io_manager},
+                            **RUNS["several partitions"][0])
+    assert result.success
+    assert seen["type"] is StoredPartitions
+    assert sorted(seen["keys"]) == ["AAPL", "IBM", "MSFT"]
+    assert seen["again"] == {"symbol": "AAPL"}
+    assert seen["items"] == {s: {"symbol": s} for s in ["AAPL", "IBM", "MSFT"]}
+    assert seen["missing"] is False
