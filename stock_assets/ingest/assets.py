@@ -13,6 +13,7 @@ from stock_assets.ingest.fetch_plan import choose_outputsize
 from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.partitions import symbols_partitions
+from stock_assets.progress import Progress
 from stock_assets.storage.io_manager import AtomicIOManager
 
 CLEANED_KEY = dg.AssetKey("cleaned_daily_prices")
@@ -85,7 +86,6 @@ def raw_quotes(
         )
         for symbol in symbols
     }
-    started = time.monotonic()
 
     def fetch(symbol: str) -> dict:
         """The answer as the record that gets stored: its body is held once, not twice."""
@@ -93,15 +93,14 @@ def raw_quotes(
                                     outputsize=sizes[symbol])
         return answer.to_record()
 
-    def progress(symbol: str, record: dict, done: int) -> None:
-        context.log.info(
-            f"{symbol} ({done} of {len(symbols)}): {len(record['body'])} bytes, "
-            f"{record['function']} outputsize={record['outputsize']}, from {record['source']}, "
-            f"{time.monotonic() - started:.1f}s elapsed"
-        )
+    progress = Progress(context.log, len(symbols))
+
+    def fetched(symbol: str, record: dict, done: int) -> None:
+        progress.step(symbol, f"{len(record['body'])} bytes, {record['function']} "
+                              f"outputsize={record['outputsize']}, from {record['source']}")
 
     workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
-    batch = fetch_batch(fetch, symbols, workers=workers, on_answer=progress)
+    batch = fetch_batch(fetch, symbols, workers=workers, on_answer=fetched)
     records = batch.answers
     if not batch.unfetched:
         yield dg.Output(records)

@@ -1,7 +1,6 @@
 """Cleaned daily prices and their quarantine: each symbol's answer validated, merged into the
 stored history, adjusted for corporate actions, and checked."""
 
-import time
 
 import dagster as dg
 
@@ -14,6 +13,7 @@ from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
 from stock_assets.prices.history import merge_history
 from stock_assets.prices.validate import NoValidRows, clean_answer
+from stock_assets.progress import Progress
 from stock_assets.settings import Settings
 from stock_assets.storage.io_manager import AtomicIOManager, StoredPartitions
 
@@ -136,10 +136,10 @@ def cleaned_daily_prices(
     silently lose each other's rows. Answers are read one at a time (a batch of hundreds of
     full answers would not fit beside their histories).
     """
-    started = time.monotonic()
+    progress = Progress(context.log, len(raw_quotes))
     histories, quarantines, stats = {}, {}, {}
     outcomes: dict[str, dict[str, tuple[bool, dict]]] = {name: {} for name in CHECKS}
-    for number, (symbol, record) in enumerate(raw_quotes.items(), start=1):
+    for symbol, record in raw_quotes.items():
         try:
             cleaned = clean_answer(Answer.from_record(record))
         except NoValidRows as error:
@@ -171,10 +171,9 @@ def cleaned_daily_prices(
         }
         for name, outcome in checks.items():
             outcomes[name][symbol] = outcome
-        context.log.info(
-            f"{symbol} ({number} of {len(raw_quotes)}): {stats[symbol]['rows_added']} added, "
-            f"{stats[symbol]['rows_revised']} revised, {len(cleaned.quarantine)} quarantined, "
-            f"{len(history)} days in history; {time.monotonic() - started:.1f} s elapsed"
+        progress.step(
+            symbol, f"{stats[symbol]['rows_added']} added, {stats[symbol]['rows_revised']} "
+            f"revised, {len(cleaned.quarantine)} quarantined, {len(history)} days in history"
         )
     chart = {CHART_KEY: price_chart_metadata(histories, quarantines)}
     yield dg.Output(

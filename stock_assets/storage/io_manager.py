@@ -20,6 +20,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import PrivateAttr
 
+from stock_assets.progress import EVERY_SYMBOL_UP_TO
 from stock_assets.storage.formats import Format, UnreadableObjectError, get_format
 from stock_assets.storage.objects import CorruptObject, ObjectVersion
 from stock_assets.storage.resources import ObjectStoreResource
@@ -139,10 +140,16 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             values = obj
         else:
             values = {None: obj}
+        log_each = len(values) <= EVERY_SYMBOL_UP_TO  # a log line is a stored event
         written = {
-            partition: self._write(context, fmt, partition, value, archive)
+            partition: self._write(context, fmt, partition, value, archive, log=log_each)
             for partition, value in values.items()
         }
+        if not log_each:
+            context.log.info(
+                f"stored {len(written)} objects of {context.asset_key.to_user_string()} "
+                f"({sum(i['bytes'] for i in written.values())} bytes)"
+            )
         context.add_output_metadata(self._metadata(fmt, written))
         if len(written) > 1:
             for partition, info in written.items():
@@ -170,7 +177,7 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             for partition, value in values.items()
         }
 
-    def _write(self, context, fmt, partition, value, archive) -> dict:
+    def _write(self, context, fmt, partition, value, archive, log=True) -> dict:
         store = self.store.get_store()
         data = fmt.encode(value)
         key = object_key(context.asset_key, partition, fmt)
@@ -188,9 +195,10 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             else {"if_match": expected}
         )
         version = store.put(key, data, content_type=fmt.content_type, **conditions)
-        context.log.info(
-            f"stored {version.uri} ({version.size} bytes, sha256 {version.sha256[:12]}…)"
-        )
+        if log:
+            context.log.info(
+                f"stored {version.uri} ({version.size} bytes, sha256 {version.sha256[:12]}…)"
+            )
         info.update(uri=version.uri, bytes=version.size, sha256=version.sha256, etag=version.etag)
         if version.version_id and version.version_id != "null":
             info["version_id"] = version.version_id

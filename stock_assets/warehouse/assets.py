@@ -1,14 +1,13 @@
 """The `daily_prices` table asset: the cleaned histories, served from the database."""
 
-import time
 from datetime import timedelta
-from itertools import count
 
 import dagster as dg
 import pandas as pd
 
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.partitions import symbols_partitions
+from stock_assets.progress import Progress
 from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
 from stock_assets.warehouse.migrations import ensure_schema
 from stock_assets.warehouse.resources import DatabaseResource
@@ -48,19 +47,16 @@ def daily_prices_table(
         )
         for symbol, frame in cleaned_daily_prices.items()
     }
-    started, sent, total = time.monotonic(), count(1), len(cleaned_daily_prices)
+    progress = Progress(context.log, len(cleaned_daily_prices))
 
-    def progress(symbol: str, rows: int) -> None:
-        context.log.info(
-            f"daily_prices: {symbol} ({next(sent)} of {total}) sent, {rows} rows; "
-            f"{time.monotonic() - started:.1f} s elapsed"
-        )
+    def sent(symbol: str, rows: int) -> None:
+        progress.step(f"daily_prices: {symbol}", f"sent, {rows} rows")
 
-    stats = load_prices(engine, cleaned_daily_prices, lineage, on_symbol=progress)
+    stats = load_prices(engine, cleaned_daily_prices, lineage, on_symbol=sent)
     context.log.info(
         f"daily_prices in {database.describe()}: {stats.inserted} inserted, {stats.updated} "
         f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged; committed, "
-        f"{time.monotonic() - started:.1f} s elapsed"
+        f"{progress.elapsed:.1f} s elapsed"
     )
 
     summary = dg.MetadataValue.table(

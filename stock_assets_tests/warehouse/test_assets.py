@@ -67,7 +67,9 @@ def test_a_run_of_every_symbol_summarizes_each_and_logs_each_as_sent(
     assert _summary(result) == expected
 
     sent = [
-        re.fullmatch(r"daily_prices: (\w+) \((\d) of 5\) sent, (\d+) rows; \d+\.\d s elapsed", line)
+        re.fullmatch(
+            r"daily_prices: (\w+) \((\d) of 5\): sent, (\d+) rows; \d+\.\d s elapsed", line
+        )
         for line in logged
     ]
     assert [(found[1], found[2], int(found[3])) for found in sent if found] == [
@@ -105,6 +107,6 @@ def test_a_rerun_summarizes_what_it_changed(tmp_path, postgres_url, pg_engine):
         "unchanged": 194,
     }
     assert any(
-        re.fullmatch(r"daily_prices: FB \(1 of 1\) sent, 196 rows; \d+\.\d s elapsed", line)
+        re.fullmatch(r"daily_prices: FB \(1 of 1\): sent, 196 rows; \d+\.\d s elapsed", line)
         for line in logged
     ), logged
