@@ -4,7 +4,7 @@
 #   docker build -t registry.example.com/stock-assets:<unique tag> .
 #
 # No secret is baked in: the Alpha Vantage key, the database URL and the bucket arrive as
-# environment variables at run time (Kubernetes Secrets in the cluster; see docs/deploy.md).
+# environment variables at run time (Kubernetes Secrets in the cluster; see "Deploying on Kubernetes" in README.md).
 # stock_assets_tests/test_dockerfile.py replays these RUN and COPY lines without Docker and
 # starts the CMD, so keep RUN lines to commands it knows (python, pip, mkdir, user setup).
 
