@@ -30,14 +30,16 @@ the in-process executor: all steps in this process, as a run worker would do the
     `--per-second`) and 200 ms server latency: the rate the server saw, against 600/min
     (target ≥ 0.95), and the sliding 60 s (and 1 s) windows over the limit (target 0).
 
-Also: peak RSS of this process through the runs (target ≤ 1 GiB) and of each child, API calls
-per symbol in each run from the server's log (target exactly 1), each step's timeline from the
-run's events (the time up to each event, consecutive events of a kind summed), and with
-`--profile PREFIX` cProfiles of (a) and (c) (PREFIX.first_load.prof and PREFIX.refresh.prof,
-each with a .txt of the top functions). The Dagster
-instance keeps its runs and events in SQLite under DAGSTER_HOME, as the shipped dagster.yaml
-does, or with `--instance postgres` in a throwaway Postgres database, as the Helm chart deploys
-it. Each figure is one measurement (a run of 500 takes minutes): compare ratios from one run.
+A window over the limit is counted once per request that starts it (`windows_over_limit`).
+
+Also: peak RSS of this process through the runs (target ≤ 1 GiB; per step from samples every
+0.2 s) and of each child, API calls per symbol in each run from the server's log (target exactly
+1), each step's timeline from the run's events (the time up to each event, consecutive events of
+a kind summed), and with `--profile PREFIX` cProfiles of (a) and (c) (PREFIX.first_load.prof,
+PREFIX.refresh.prof, each with a .txt of the top functions). The Dagster instance keeps its runs
+and events in SQLite under DAGSTER_HOME, as the shipped dagster.yaml does, or with `--instance
+postgres` in a throwaway Postgres database, as the Helm chart deploys it. Each figure is one
+measurement (a run of 500 takes minutes): compare ratios from one run.
 
     .venv/bin/python bench/end_to_end.py                 # 500 symbols
     .venv/bin/python bench/end_to_end.py --symbols 20    # a quick look
