@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import boto3
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 from moto.server import ThreadedMotoServer
@@ -140,3 +141,27 @@ def make_resources(**overrides) -> dict:
         update={"retry_backoff_seconds": 0.01}
     )
     return resources
+
+
+def loopback_resources(tmp_path, server: SampleServer, **overrides) -> dict:
+    """Resources fed by the loopback server: objects in a folder, a SQLite warehouse, no
+    pacing and no quota unless `overrides` say otherwise."""
+    return make_resources(
+        **{
+            "api_key": "test-key",
+            "base_url": server.url,
+            "storage_url": str(tmp_path / "objects"),
+            "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "requests_per_second": 0,
+            "requests_per_minute": 0,
+            "requests_per_day": 0,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A throwaway Dagster instance, to read runs, tags and events back."""
+    with dg.instance_for_test() as instance:
+        yield instance

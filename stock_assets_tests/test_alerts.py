@@ -10,7 +10,7 @@ import pytest
 
 from stock_assets.alerts import AlertWebhook, compose_alert
 from stock_assets.definitions import ASSETS, CHECKS, defs
-from stock_assets_tests.conftest import make_resources
+from stock_assets_tests.conftest import loopback_resources
 
 CANARY_KEY = "CANARY-KEY-5f1e"
 
@@ -49,19 +49,9 @@ def receiver():
     receiver.close()
 
 
-@pytest.fixture
-def instance():
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
 def _failed_run(instance, tmp_path, sample_server, **run_args):
     sample_server.fail("IBM", "error_invalid_call", sticky=True)
-    resources = make_resources(
-        api_key=CANARY_KEY, base_url=sample_server.url, storage_url=str(tmp_path / "objects"),
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", requests_per_second=0,
-        requests_per_minute=0, requests_per_day=0,
-    )
+    resources = loopback_resources(tmp_path, sample_server, api_key=CANARY_KEY)
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
                             raise_on_error=False, **run_args)
     assert not result.success

@@ -13,31 +13,17 @@ from stock_assets.ingest.quota import (
     materialized_by_run,
 )
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from stock_assets_tests.conftest import make_resources
+from stock_assets_tests.conftest import loopback_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}  # AAPL, MSFT, IBM, GOOG, FB
 
 
-@pytest.fixture
-def instance():
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
 def _run(tmp_path, sample_server, instance, **overrides) -> dg.ExecuteInProcessResult:
-    settings = {
-        "api_key": "test-key",
-        "base_url": sample_server.url,
-        "storage_url": str(tmp_path / "objects"),
-        "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
-        "requests_per_second": 0,
-        "requests_per_minute": 0,
-        "requests_per_day": 0,
-        "max_concurrent_requests": 1,
-        **overrides,
-    }
+    resources = loopback_resources(
+        tmp_path, sample_server, **{"max_concurrent_requests": 1, **overrides}
+    )
     return dg.materialize(
-        [*ASSETS, *CHECKS], resources=make_resources(**settings), instance=instance,
+        [*ASSETS, *CHECKS], resources=resources, instance=instance,
         tags=ALL_FIVE, raise_on_error=False,
     )
 
@@ -110,11 +96,7 @@ def test_a_rejected_symbol_fails_the_run_by_name_and_the_others_are_kept(
 def test_the_next_fetch_plan_knows_the_last_stored_day(tmp_path, sample_server, instance, run):
     """Read from the cleaned history's per-symbol observation, in single and batch runs alike."""
     assert last_stored_trade_date(instance, "AAPL") is None
-    settings = {"api_key": "test-key", "base_url": sample_server.url,
-                "storage_url": str(tmp_path / "objects"),
-                "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                "requests_per_second": 0, "requests_per_minute": 0, "requests_per_day": 0}
-    result = dg.materialize([*ASSETS, *CHECKS], resources=make_resources(**settings),
-                            instance=instance, **run)
+    resources = loopback_resources(tmp_path, sample_server)
+    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance, **run)
     assert result.success
     assert last_stored_trade_date(instance, "AAPL") == date(2013, 3, 1)

@@ -12,24 +12,13 @@ from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.quota import QUOTA_DAY_TAG, materialized_by_run
 from stock_assets.ingest.sensors import RESUMES_TAG
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from stock_assets_tests.conftest import make_resources
-
-
-@pytest.fixture
-def instance():
-    with dg.instance_for_test() as instance:
-        yield instance
+from stock_assets_tests.conftest import loopback_resources
 
 
 @pytest.fixture
 def resources(tmp_path, sample_server):
     def make(**overrides):
-        return make_resources(
-            api_key="test-key", base_url=sample_server.url,
-            storage_url=str(tmp_path / "objects"),
-            database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-            requests_per_second=0, requests_per_minute=0, max_concurrent_requests=1, **overrides,
-        )
+        return loopback_resources(tmp_path, sample_server, max_concurrent_requests=1, **overrides)
 
     return make
 

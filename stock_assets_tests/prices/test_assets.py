@@ -10,21 +10,8 @@ import sqlalchemy as sa
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
-from stock_assets_tests.conftest import make_resources
+from stock_assets_tests.conftest import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS
-
-
-def _resources(tmp_path, sample_server, **overrides):
-    return make_resources(
-        api_key="test-key",
-        base_url=sample_server.url,
-        storage_url=str(tmp_path / "objects"),
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        requests_per_second=0,
-        requests_per_minute=0,
-        requests_per_day=0,
-        **overrides,
-    )
 
 
 def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -38,7 +25,9 @@ def _stored(tmp_path, name: str, ext: str) -> pd.DataFrame:
 
 def test_real_aapl_is_clean_and_its_two_splits_are_flagged(tmp_path, sample_server):
     result = dg.materialize(
-        [*ASSETS, *CHECKS], resources=_resources(tmp_path, sample_server), partition_key="AAPL"
+        [*ASSETS, *CHECKS],
+        resources=loopback_resources(tmp_path, sample_server),
+        partition_key="AAPL",
     )
     assert result.success
     meta = result.asset_materializations_for_node("cleaned_daily_prices")
@@ -59,7 +48,9 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
 ):
     sample_server.fail("AAPL", "poisoned")
     result = dg.materialize(
-        [*ASSETS, *CHECKS], resources=_resources(tmp_path, sample_server), partition_key="AAPL"
+        [*ASSETS, *CHECKS],
+        resources=loopback_resources(tmp_path, sample_server),
+        partition_key="AAPL",
     )
     assert result.success
 
@@ -89,7 +80,7 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
 
 
 def test_premium_answer_lands_adjusted_prices_in_the_table(tmp_path, sample_server):
-    resources = _resources(tmp_path, sample_server, premium=True)
+    resources = loopback_resources(tmp_path, sample_server, premium=True)
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="AAPL")
     assert result.success
     assert sample_server.requests[0]["function"] == "TIME_SERIES_DAILY_ADJUSTED"
@@ -125,7 +116,7 @@ def test_one_symbol_run_shows_its_chart_and_logs_its_progress(tmp_path, sample_s
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*ASSETS, *CHECKS],
-        resources=_resources(tmp_path, sample_server),
+        resources=loopback_resources(tmp_path, sample_server),
         partition_key="AAPL",
         instance=instance,
     )
@@ -157,7 +148,7 @@ def test_several_symbols_in_one_run_chart_only_the_first_few(tmp_path, sample_se
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*ASSETS, *CHECKS],
-        resources=_resources(tmp_path, sample_server),
+        resources=loopback_resources(tmp_path, sample_server),
         tags={
             "dagster/asset_partition_range_start": "AAPL",
             "dagster/asset_partition_range_end": "FB",
