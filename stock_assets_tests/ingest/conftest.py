@@ -1,6 +1,7 @@
-"""Ingest test parts: the shared Alpha Vantage sample on disk and fast clients of the loopback
+"""Ingest test parts: the reference Alpha Vantage sample on disk and fast clients of the loopback
 server. Clients retry with millisecond backoff and no budget, so fault tests stay quick."""
 
+import gzip
 import hashlib
 import json
 from collections.abc import Callable
@@ -13,21 +14,26 @@ from stock_assets.ingest.client import AlphaVantageClient
 from stock_assets.ingest.sample_server import SampleServer
 from stock_assets.warehouse.migrations import ensure_schema
 
-# stock_assets_tests/ingest/conftest.py -> parents[2] is the project root, [3] holds `shared/`.
-_SHARED_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "alphavantage-sample"
+# A copy of the reference sample (gzipped file by file, byte-exact; provenance in its README).
+_REFERENCE_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "alphavantage-sample"
 
 
 @pytest.fixture(scope="session")
-def shared_sample() -> Path:
-    """The shared sample folder, checked against its manifest so a damaged copy fails loudly."""
-    if not (_SHARED_SAMPLE / "manifest.json").is_file():
-        pytest.fail(f"the shared Alpha Vantage sample is missing at {_SHARED_SAMPLE}")
-    manifest = json.loads((_SHARED_SAMPLE / "manifest.json").read_bytes())
+def reference_sample(tmp_path_factory) -> Path:
+    """The reference sample unpacked into a folder, checked against its manifest so a damaged
+    copy fails loudly."""
+    folder = tmp_path_factory.mktemp("alphavantage-sample")
+    manifest = json.loads((_REFERENCE_SAMPLE / "manifest.json").read_bytes())
     for name, entry in manifest["files"].items():
-        data = (_SHARED_SAMPLE / name).read_bytes()
+        packed = _REFERENCE_SAMPLE / f"{name}.gz"
+        data = gzip.decompress(packed.read_bytes()) if packed.exists() else (
+            (_REFERENCE_SAMPLE / name).read_bytes()
+        )
         assert len(data) == entry["bytes"], name
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
-    return _SHARED_SAMPLE
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
 
 
 @pytest.fixture

@@ -164,8 +164,8 @@ def test_unreadable_bodies_are_retryable_malformed_answers(body, datatype, reaso
     assert reason in error.detail
 
 
-def test_a_json_series_answered_to_a_csv_request_is_malformed(shared_sample):
-    body = (shared_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json").read_bytes()
+def test_a_json_series_answered_to_a_csv_request_is_malformed(reference_sample):
+    body = (reference_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json").read_bytes()
     error = classify(body, datatype="csv")
     assert type(error) is MalformedAnswer
     assert "without 'Time Series (Daily)'" in error.detail
@@ -182,8 +182,8 @@ def test_a_json_series_answered_to_a_csv_request_is_malformed(shared_sample):
         ("csv/daily_adjusted_MSFT.csv", "csv"),
     ],
 )
-def test_real_series_pass(shared_sample, name, datatype):
-    check_answer(make_answer((shared_sample / name).read_bytes(), datatype=datatype))
+def test_real_series_pass(reference_sample, name, datatype):
+    check_answer(make_answer((reference_sample / name).read_bytes(), datatype=datatype))
 
 
 def test_leading_whitespace_before_an_error_object_is_still_classified_for_csv():
@@ -197,8 +197,8 @@ def roundtrip(answer: Answer) -> tuple[dict, Answer]:
     return record, Answer.from_record(record)
 
 
-def test_utf8_record_round_trip_is_byte_exact(shared_sample):
-    body = (shared_sample / "csv" / "daily_AAPL.csv").read_bytes()
+def test_utf8_record_round_trip_is_byte_exact(reference_sample):
+    body = (reference_sample / "csv" / "daily_AAPL.csv").read_bytes()
     answer = make_answer(body, datatype="csv")
     record, restored = roundtrip(answer)
     assert record["body_encoding"] == "utf-8"

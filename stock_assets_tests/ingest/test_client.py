@@ -93,13 +93,13 @@ def test_faults_are_split_into_transient_and_permanent():
     ],
 )
 def test_answers_are_the_served_bytes_with_their_provenance(
-    server, make_client, shared_sample, symbol, adjusted, outputsize, datatype, name
+    server, make_client, reference_sample, symbol, adjusted, outputsize, datatype, name
 ):
     answer = make_client().fetch_daily(
         symbol, adjusted=adjusted, outputsize=outputsize, datatype=datatype
     )
     function = DAILY_ADJUSTED if adjusted else DAILY
-    assert answer.body == (shared_sample / name).read_bytes()
+    assert answer.body == (reference_sample / name).read_bytes()
     assert (answer.symbol, answer.function, answer.outputsize, answer.datatype) == (
         symbol,
         function,

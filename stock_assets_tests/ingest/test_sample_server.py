@@ -40,21 +40,21 @@ def normal_body(symbol: str = "IBM", **params: str) -> bytes:
     return SampleAnswers().answer(query).body
 
 
-def test_serves_the_sample_and_records_each_request(sample_server, shared_sample):
+def test_serves_the_sample_and_records_each_request(sample_server, reference_sample):
     response = get(sample_server, "AAPL", outputsize="compact", apikey="k")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
-    compact = shared_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json"
+    compact = reference_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json"
     assert response.content == compact.read_bytes()
     assert sample_server.requests == [
         {"function": DAILY, "symbol": "AAPL", "outputsize": "compact", "apikey": "k"}
     ]
 
 
-def test_csv_is_served_with_alpha_vantages_download_type(sample_server, shared_sample):
+def test_csv_is_served_with_alpha_vantages_download_type(sample_server, reference_sample):
     response = get(sample_server, "AAPL", datatype="csv")
     assert response.headers["Content-Type"] == "application/x-download"
-    assert response.content == (shared_sample / "csv" / "daily_AAPL.csv").read_bytes()
+    assert response.content == (reference_sample / "csv" / "daily_AAPL.csv").read_bytes()
 
 
 def test_other_paths_are_404_and_not_recorded(sample_server):

@@ -1,4 +1,4 @@
-"""The bundled sample renders Alpha Vantage's wire format: the shared files, byte for byte."""
+"""The bundled sample renders Alpha Vantage's wire format: the reference files, byte for byte."""
 
 import json
 
@@ -39,45 +39,45 @@ def daily_params(symbol: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("function, symbol, outputsize, datatype, name", SHARED_ANSWERS)
-def test_answers_equal_the_shared_files_byte_for_byte(
-    shared_sample, function, symbol, outputsize, datatype, name
+def test_answers_equal_the_reference_files_byte_for_byte(
+    reference_sample, function, symbol, outputsize, datatype, name
 ):
     reply = SampleAnswers().answer(
         {"function": function, "symbol": symbol, "outputsize": outputsize, "datatype": datatype}
     )
     assert reply.status == 200
     assert reply.content_type == CONTENT_TYPES[datatype]
-    assert reply.body == (shared_sample / name).read_bytes()
+    assert reply.body == (reference_sample / name).read_bytes()
 
 
-def test_error_payloads_equal_the_shared_files(shared_sample):
+def test_error_payloads_equal_the_reference_files(reference_sample):
     names = sorted(p.name for p in (SAMPLE_DATA / "errors").iterdir())
-    assert names == sorted(p.name for p in (shared_sample / "errors").iterdir())
+    assert names == sorted(p.name for p in (reference_sample / "errors").iterdir())
     for name in names:
-        shared = (shared_sample / "errors" / name).read_bytes()
-        assert error_payload(name.removesuffix(".json")) == shared
+        reference = (reference_sample / "errors" / name).read_bytes()
+        assert error_payload(name.removesuffix(".json")) == reference
 
 
-def test_outputsize_defaults_to_compact_as_alpha_vantage_does(shared_sample):
+def test_outputsize_defaults_to_compact_as_alpha_vantage_does(reference_sample):
     reply = SampleAnswers().answer(daily_params("AAPL"))
-    assert reply.body == (shared_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json").read_bytes()
+    assert reply.body == (reference_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json").read_bytes()
 
 
-def test_compact_csv_holds_the_newest_hundred_rows(shared_sample):
+def test_compact_csv_holds_the_newest_hundred_rows(reference_sample):
     reply = SampleAnswers().answer(daily_params("AAPL", outputsize="compact", datatype="csv"))
-    full = (shared_sample / "csv" / "daily_AAPL.csv").read_bytes().split(b"\r\n")
+    full = (reference_sample / "csv" / "daily_AAPL.csv").read_bytes().split(b"\r\n")
     lines = reply.body.split(b"\r\n")
     assert lines[-1] == b""  # CRLF after the last row, as Alpha Vantage sends it
     assert lines[:-1] == full[: COMPACT_ROWS + 1]
 
 
-def test_adjusted_json_rendered_from_the_bundled_csv_matches_the_adjusted_shape(shared_sample):
+def test_adjusted_json_rendered_from_the_bundled_csv_matches_the_adjusted_shape(reference_sample):
     msft = json.loads(
         SampleAnswers()
         .answer({"function": DAILY_ADJUSTED, "symbol": "MSFT", "outputsize": "full"})
         .body
     )
-    aapl = json.loads((shared_sample / "TIME_SERIES_DAILY_ADJUSTED" / "AAPL.json").read_bytes())
+    aapl = json.loads((reference_sample / "TIME_SERIES_DAILY_ADJUSTED" / "AAPL.json").read_bytes())
     assert msft["Meta Data"] == dict(aapl["Meta Data"], **{"2. Symbol": "MSFT"})
     series = msft["Time Series (Daily)"]
     assert len(series) == 3270
@@ -121,7 +121,7 @@ def test_query_params_flattens_to_the_last_value():
     assert query_params("http://x/query") == {}
 
 
-def test_adapter_answers_a_plain_requests_session(shared_sample):
+def test_adapter_answers_a_plain_requests_session(reference_sample):
     session = requests.Session()
     session.mount(OFFLINE_URL, SampleAdapter())
     response = session.get(
@@ -129,14 +129,14 @@ def test_adapter_answers_a_plain_requests_session(shared_sample):
     )
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/x-download"
-    assert response.content == (shared_sample / "csv" / "daily_AAPL.csv").read_bytes()
+    assert response.content == (reference_sample / "csv" / "daily_AAPL.csv").read_bytes()
     assert response.url.startswith(OFFLINE_URL)
 
 
-def test_offline_client_serves_the_sample_without_a_key(shared_sample):
+def test_offline_client_serves_the_sample_without_a_key(reference_sample):
     answer = AlphaVantageClient.offline().fetch_daily("AAPL", outputsize="compact")
     assert answer.source == "offline-sample"
-    assert answer.body == (shared_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json").read_bytes()
+    assert answer.body == (reference_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json").read_bytes()
     assert answer.url == (
         f"{OFFLINE_URL}?function=TIME_SERIES_DAILY&symbol=AAPL&outputsize=compact&datatype=json"
     )
