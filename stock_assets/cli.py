@@ -2,23 +2,19 @@
 
 Each symbol runs as its own in-process Dagster run, so one rejected symbol fails only its own
 partition while the others land; the exit code is non-zero if any symbol failed. Runs are
-recorded in the Dagster instance at ``DAGSTER_HOME`` (default: ``<data dir>/dagster_home``, given
-the project's `dagster.yaml` if it has none), so `dagster dev` with the same ``DAGSTER_HOME``
-shows them.
+recorded in the project's Dagster instance (`stock_assets.instance`), the one `dagster dev` and
+`dagster asset materialize` use from the repository root, so each sees the others' runs.
 """
 
 import argparse
-import os
-import shutil
 import sys
 import time
-from pathlib import Path
 
 import dagster as dg
 
 from stock_assets.alerts import first_error
 from stock_assets.ingest.quota import EXHAUSTED_TAG
-from stock_assets.instance import instance_yaml
+from stock_assets.instance import describe_storage, project_instance
 from stock_assets.settings import Settings
 from stock_assets.watchlist import validate_symbol
 
@@ -48,7 +44,8 @@ def materialize(symbols: list[str]) -> int:
     print(f"storage:  {_describe(settings.storage_url)}")
     print(f"database: {defs.resources['database'].describe()}")
     failed = []
-    with dg.DagsterInstance.get() as instance:
+    with project_instance() as instance:
+        print(f"dagster:  {describe_storage()} ({len(instance.get_run_ids())} runs so far)")
         for number, symbol in enumerate(symbols, start=1):
             started = time.perf_counter()
             result = job.execute_in_process(
@@ -88,11 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    os.environ.setdefault("DAGSTER_HOME", str(settings.data_dir / "dagster_home"))
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copyfile(instance_yaml(), home / "dagster.yaml")
     try:
         symbols = [validate_symbol(s) for s in args.symbols] or settings.symbols
     except ValueError as error:

@@ -36,6 +36,11 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name}={value!r} is not a boolean: use true or false")
 
 
+def data_dir() -> Path:
+    """Where the offline defaults live: ``STOCK_ASSETS_DATA_DIR``, else ``./stock_assets_data``."""
+    return Path(os.environ.get("STOCK_ASSETS_DATA_DIR", "").strip() or DEFAULT_DATA_DIR).absolute()
+
+
 def dagster_postgres_url() -> str | None:
     """The Dagster instance's Postgres, from ``DAGSTER_PG_URL`` or ``DAGSTER_PG_HOST`` (with
     ``DAGSTER_PG_USERNAME``, ``DAGSTER_PG_PASSWORD``, ``DAGSTER_PG_DB``, ``DAGSTER_PG_PORT``);
@@ -91,10 +96,10 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        data_dir = Path(os.environ.get("STOCK_ASSETS_DATA_DIR") or DEFAULT_DATA_DIR).absolute()
+        data = data_dir()
         return cls(
             symbols=parse_watchlist(os.environ.get("STOCK_ASSETS_SYMBOLS")),
-            data_dir=data_dir,
+            data_dir=data,
             api_key=_env("ALPHAVANTAGE_API_KEY", ""),
             base_url=_env("ALPHAVANTAGE_BASE_URL", DEFAULT_BASE_URL),
             requests_per_second=_env_int("ALPHAVANTAGE_REQUESTS_PER_SECOND", 1),
@@ -103,9 +108,9 @@ class Settings:
             max_concurrent_requests=_env_int("ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS", 4),
             premium=_env_bool("ALPHAVANTAGE_PREMIUM", False),
             full_history=_env_bool("ALPHAVANTAGE_FULL_HISTORY", True),
-            storage_url=_env("STOCK_ASSETS_STORAGE_URL", str(data_dir / "objects")),
+            storage_url=_env("STOCK_ASSETS_STORAGE_URL", str(data / "objects")),
             database_url=_env(
-                "STOCK_ASSETS_DATABASE_URL", f"sqlite:///{data_dir / 'stock_assets.sqlite'}"
+                "STOCK_ASSETS_DATABASE_URL", f"sqlite:///{data / 'stock_assets.sqlite'}"
             ),
             auto_migrate=_env_bool("STOCK_ASSETS_AUTO_MIGRATE", True),
             prices_format=os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or "parquet",

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+from dagster._core.instance.ref import InstanceRef
 
 from stock_assets.definitions import ASSETS
 from stock_assets.storage.s3 import S3Store
@@ -226,10 +227,51 @@ def test_main_command_materializes_every_symbol_offline(tmp_path, monkeypatch):
     objects = tmp_path / "stock_assets_data" / "objects"
     assert (objects / "cleaned_daily_prices" / "GOOG.parquet").is_file()
     home = tmp_path / "stock_assets_data" / "dagster_home"
-    assert (home / "dagster.yaml").read_text() == (PROJECT / "dagster.yaml").read_text()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert len(instance.get_runs()) == 5  # `dagster dev` with this DAGSTER_HOME shows them
+    assert not (home / "dagster.yaml").exists()  # the project's own file is used, not a copy
+    ref = InstanceRef.from_dir(str(tmp_path / "any"), config_dir=str(PROJECT))
+    monkeypatch.chdir(tmp_path)
+    with dg.DagsterInstance.from_ref(ref) as instance:
+        assert len(instance.get_runs()) == 5  # what `dagster dev` from this folder shows
+
+
+def _nothing_set() -> dict[str, str]:
+    """The environment of a user who has set nothing of ours."""
+    ours = ("ALPHAVANTAGE_", "STOCK_ASSETS_", "DAGSTER_", "AWS_ENDPOINT_URL")
+    return {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+
+
+@pytest.mark.slow
+def test_dagster_commands_work_from_the_root_with_nothing_set(tmp_path, monkeypatch):
+    """Dagster users run these from the repository root without DAGSTER_HOME: Dagster then
+    reads `./dagster.yaml` into a temporary instance, whose storage must still work and keep
+    the runs where `stock-assets materialize` sees them."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    for name in ("dagster.yaml", "pyproject.toml", "workspace.yaml"):
+        (root / name).write_bytes((PROJECT / name).read_bytes())
+    env = _nothing_set()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(args, env=env, cwd=root, capture_output=True, text=True, timeout=300)
+
+    validate = run(*_dagster("definitions", "validate", "-m", "stock_assets.definitions"))
+    assert validate.returncode == 0, validate.stderr[-3000:]
+    materialize = run(*_materialize_command("AAPL"))
+    assert materialize.returncode == 0, materialize.stderr[-3000:]
+    assert "RUN_SUCCESS" in materialize.stderr
+    main = run(str(Path(sys.executable).with_name("stock-assets")), "materialize", "MSFT")
+    assert main.returncode == 0, main.stdout[-3000:] + main.stderr[-3000:]
+    home = root / "stock_assets_data" / "dagster_home"
+    assert f"dagster:  SQLite under {home} (1 runs so far)" in main.stdout
+    monkeypatch.chdir(root)
+    for name in ("DAGSTER_HOME", "STOCK_ASSETS_DATA_DIR", "DAGSTER_PG_URL", "DAGSTER_PG_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    with dg.DagsterInstance.from_ref(
+        InstanceRef.from_dir(str(tmp_path / "t"), config_dir=str(root))
+    ) as instance:
+        runs = instance.get_runs()
+    assert [r.tags.get("dagster/partition") for r in runs] == ["MSFT", "AAPL"]
+    assert not list(root.glob(".tmp_dagster_home_*"))  # Dagster's temporary folder is gone
 
 
 @pytest.mark.slow

@@ -136,7 +136,8 @@ def test_adapter_answers_a_plain_requests_session(reference_sample):
 def test_offline_client_serves_the_sample_without_a_key(reference_sample):
     answer = AlphaVantageClient.offline().fetch_daily("AAPL", outputsize="compact")
     assert answer.source == "offline-sample"
-    assert answer.body == (reference_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json").read_bytes()
+    compact = reference_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json"
+    assert answer.body == compact.read_bytes()
     assert answer.url == (
         f"{OFFLINE_URL}?function=TIME_SERIES_DAILY&symbol=AAPL&outputsize=compact&datatype=json"
     )
