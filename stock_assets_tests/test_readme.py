@@ -74,6 +74,7 @@ class Shell:
 
     def run(self, block: str, *, extra_env: dict | None = None,
             timeout: float = 900) -> subprocess.CompletedProcess:
+        started = time.monotonic()
         process = subprocess.Popen(
             ["bash", "-euo", "pipefail", "-c", block], cwd=self.root,
             env={**self.env, **(extra_env or {})}, stdout=subprocess.PIPE,
@@ -84,7 +85,11 @@ class Shell:
         finally:
             _stop_group(process)
         result = subprocess.CompletedProcess(block, process.returncode, out, err)
-        self.transcript.append(f"$ {block}\n[exit {result.returncode}]\n{out[-2000:]}{err[-3000:]}")
+        seconds = time.monotonic() - started
+        self.transcript.append(
+            f"$ {block}\n[exit {result.returncode} after {seconds:.0f} s]\n"
+            f"{out[-2000:]}{err[-3000:]}"
+        )
         return result
 
 
