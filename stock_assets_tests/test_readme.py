@@ -1,6 +1,6 @@
 """Every shell command the README shows, verbatim and in order, on a fresh clone with nothing set.
 
-The clone has no `../shared` beside it and the environment has none of our variables, as on a new
+The clone has no folder beside it and the environment has none of our variables, as on a new
 user's machine. A README block that no expectation below covers fails the test, so a command
 cannot be added to the README without being run here. The placeholders the README names
 (`my-bucket`, `analyst:secret@db.internal`, `your-key`) stand for moto's S3 server, a fresh
@@ -270,6 +270,17 @@ def test_every_readme_block_has_an_expectation():
     assert all(len(m) == 1 for m in matched), list(zip(blocks, matched, strict=True))
     assert len(blocks) == len(EXPECTATIONS)
     assert blocks[1].strip() == "scripts/test"  # the README starts with exactly two commands
+
+
+def test_readme_lists_every_asset():
+    from stock_assets.definitions import ASSETS
+
+    keys = {key.to_user_string() for asset in ASSETS for key in asset.keys}
+    listed = set(re.findall(r"^\| `(\w+)` \|", README.read_text(), re.MULTILINE))
+    assert listed & keys == keys, keys - listed
+    assert f"{len(keys)} software-defined assets".lower() in README.read_text().lower().replace(
+        "four", "4"
+    )
 
 
 @pytest.mark.slow
