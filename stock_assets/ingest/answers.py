@@ -94,7 +94,9 @@ def _classify_notice(symbol: str, text: str) -> AlphaVantageError:
             "this endpoint is premium-only for this key; unset ALPHAVANTAGE_PREMIUM "
             "or upgrade the plan",
         )
-    if re.search(r"per (second|minute)|call frequency|spreading out|burst", lowered):
+    # "…higher API call volume" was sent for per-minute and per-day limits alike: a rate limit,
+    # retried within the budget.
+    if re.search(r"per (second|minute)|call (frequency|volume)|spreading out|burst", lowered):
         return Throttled(symbol, text)
     if re.search(r"per day|daily", lowered):
         return QuotaExhausted(symbol, text)
@@ -110,7 +112,7 @@ def _check_json(symbol: str, body: bytes, secret: str) -> dict:
         raise MalformedAnswer(symbol, "JSON body is not an object")
     if "Error Message" in payload:
         text = redact(str(payload["Error Message"]), secret)
-        if "apikey" in text.lower():
+        if re.search(r"api ?key", text, re.IGNORECASE):
             raise InvalidApiKey(symbol, text)
         raise SymbolRejected(symbol, text)
     for key in ("Information", "Note"):

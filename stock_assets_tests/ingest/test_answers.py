@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -252,3 +253,20 @@ def test_tampered_body_is_detected():
     record["body"] = record["body"].replace("Daily", "Dai1y")
     with pytest.raises(ValueError, match="does not match its sha256"):
         Answer.from_record(record)
+
+
+REAL_ANSWERS = Path(__file__).resolve().parents[1] / "data" / "realav"
+REAL_ERRORS = json.loads((REAL_ANSWERS / "manifest.json").read_bytes())["errors"]
+CANARY_KEY = "CANARYKEY1234"
+
+
+@pytest.mark.parametrize("entry", REAL_ERRORS, ids=[e["id"] for e in REAL_ERRORS])
+@pytest.mark.parametrize("datatype", ["json", "csv"])
+def test_real_error_texts_are_classified_as_their_source_says(entry, datatype):
+    """Seventeen texts Alpha Vantage really sent (manifest: source and expected kinds), as JSON
+    bodies even to CSV requests, as Alpha Vantage answers them."""
+    text = entry["text"].replace("{APIKEY}", CANARY_KEY)
+    body = json.dumps({entry["key"]: text}, indent=4).encode()
+    error = classify(body, datatype=datatype, api_key=CANARY_KEY)
+    assert type(error).__name__ in entry["expect"], (entry["id"], type(error).__name__, str(error))
+    assert CANARY_KEY not in str(error)
