@@ -1,19 +1,24 @@
 """Bringing a database to the schema this code expects, safely from any number of runs.
 
 `ensure_schema` upgrades to head under a Postgres advisory lock (two runs never race) or, with
-auto-migration off, only checks. A database behind or ahead of the code fails with a message
-that says what to run.
+auto-migration off, only checks. It trusts the tables, not only `alembic_version`: a table of ours
+that was dropped is recreated from the model (which the migrations are tested to match), and a
+database whose version row was dropped is stamped once its tables are complete. A database behind
+or ahead of the code, or with a table that differs from the model, fails with a message that says
+what to do.
 """
 
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import stock_assets
 from alembic import command
+from stock_assets.warehouse.schema import metadata
 
 _MIGRATION_LOCK = 7_245_001  # arbitrary, fixed: the advisory-lock id for migrations
 
@@ -47,8 +52,52 @@ def current_revision(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+# Differences that break this code. Extra columns, indexes or tables a DBA added are left alone.
+_BREAKING = {"add_column", "modify_type", "modify_nullable"}
+
+
+def _table_differences(connection: sa.Connection) -> tuple[list[str], list[str]]:
+    """Our tables that are missing, and those whose columns differ from the model."""
+    existing = set(sa.inspect(connection).get_table_names())
+    missing = [t.name for t in metadata.sorted_tables if t.name not in existing]
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    differing = {
+        change[2]  # (kind, schema, table name, column, ...)
+        for diff in compare_metadata(context, metadata)
+        for change in (diff if isinstance(diff, list) else [diff])
+        if change[0] in _BREAKING and change[2] not in missing
+    }
+    return missing, sorted(differing)
+
+
+def _repair(connection: sa.Connection, current: str | None, head: str, where: str,
+            migrate: bool) -> None:
+    """Bring back what the tables lack when the recorded revision says nothing is to be done."""
+    missing, differing = _table_differences(connection)
+    if differing:
+        raise SchemaMismatchError(
+            f"database {where}: table(s) {', '.join(differing)} differ from schema revision "
+            f"{head} although the database is recorded at {current or 'no revision'}: compare "
+            f"them with stock_assets/warehouse/schema.py, then either fix them by hand or back "
+            f"them up and drop them (the next run recreates them), or `alembic stamp` the "
+            f"revision they match and run `alembic upgrade head`"
+        )
+    if not missing and current == head:
+        return
+    if not migrate:
+        raise SchemaMismatchError(
+            f"database {where}: table(s) {', '.join(missing) or 'none'} missing and revision "
+            f"{current or 'none'} recorded (head {head}): set STOCK_ASSETS_AUTO_MIGRATE=true for "
+            f"one run to recreate them from the schema at head"
+        )
+    metadata.create_all(connection, tables=[metadata.tables[name] for name in missing])
+    if current != head:
+        command.stamp(alembic_config(connection), head)
+
+
 def ensure_schema(engine: sa.Engine, *, migrate: bool = True) -> str:
-    """Make sure the database is at head (upgrading when `migrate`); return the revision."""
+    """Make sure the database is at head with all its tables (upgrading or repairing when
+    `migrate`); return the revision."""
     head = head_revision()
     known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     where = engine.url.render_as_string(hide_password=True)
@@ -58,13 +107,15 @@ def ensure_schema(engine: sa.Engine, *, migrate: bool = True) -> str:
                 sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK}
             )
         current = current_revision(connection)
-        if current == head:
-            return head
         if current is not None and current not in known:
             raise SchemaMismatchError(
                 f"database {where} is at schema revision {current}, newer than this code "
                 f"(head {head}): deploy the newer stock_assets version"
             )
+        ours = set(metadata.tables) & set(sa.inspect(connection).get_table_names())
+        if current == head or (current is None and ours):
+            _repair(connection, current, head, where, migrate)
+            return head
         if not migrate:
             raise SchemaMismatchError(
                 f"database {where} is at schema revision {current or 'none'}, behind this code "

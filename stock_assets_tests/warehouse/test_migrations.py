@@ -57,3 +57,46 @@ def test_database_ahead_of_the_code_fails_clearly(blank_engine):
         ensure_schema(blank_engine)
     with blank_engine.connect() as connection:
         assert current_revision(connection) == "9999_future"
+
+
+def _tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_a_dropped_table_is_recreated_at_head(blank_engine):
+    ensure_schema(blank_engine)
+    with blank_engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE daily_prices"))
+    assert ensure_schema(blank_engine) == head_revision()
+    assert {"daily_prices", "api_budget", "alembic_version"} <= _tables(blank_engine)
+
+
+def test_a_dropped_version_table_is_stamped_once_the_tables_are_complete(blank_engine):
+    ensure_schema(blank_engine)
+    with blank_engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE daily_prices"))
+        connection.execute(sa.text("DROP TABLE alembic_version"))
+    assert ensure_schema(blank_engine) == head_revision()
+    with blank_engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_without_auto_migration_a_missing_table_says_what_to_do(blank_engine):
+    ensure_schema(blank_engine)
+    with blank_engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE daily_prices"))
+    with pytest.raises(SchemaMismatchError, match=r"daily_prices missing.*AUTO_MIGRATE=true"):
+        ensure_schema(blank_engine, migrate=False)
+
+
+def test_a_table_that_differs_from_the_model_is_refused_with_what_to_do(blank_engine):
+    ensure_schema(blank_engine)
+    with blank_engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE daily_prices"))
+        connection.execute(sa.text("DROP TABLE alembic_version"))
+        connection.execute(sa.text("CREATE TABLE daily_prices (symbol VARCHAR(10), close FLOAT)"))
+    with pytest.raises(SchemaMismatchError, match=r"daily_prices differ.*alembic stamp"):
+        ensure_schema(blank_engine)
+    assert "alembic_version" not in _tables(blank_engine)
