@@ -1,9 +1,10 @@
 """The quota sensor: after the daily quota resets, fetch what a quota-stopped run left behind.
 
 A run that ran out of quota is tagged with the day it happened (see `quota`). Once that day is
-over in New York, the sensor requests the symbols the run was asked for and did not fetch (and
-nobody fetched since), one run per consecutive range. Its cursor is the last such run handled,
-so nothing is requested twice; each request's run key names the run it completes.
+over in New York, the sensor requests the symbols such runs were asked for and did not fetch (and
+nobody fetched since), each symbol once however many runs left it, one run per consecutive range,
+leaving out what an earlier request of its own still has to fetch. Its cursor is the last such run
+handled; each request's run key names the last run it completes.
 """
 
 import time
@@ -18,9 +19,29 @@ from stock_assets.ingest.quota import (
     unrefreshed,
 )
 from stock_assets.ingest.schedules import refresh_raw_quotes
-from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, symbols_partitions
+from stock_assets.partitions import (
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    requested_partitions,
+    symbols_partitions,
+)
 
 RESUMES_TAG = "stock_assets/resumes_run"
+FINISHED = {
+    dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED,
+}
+
+
+def still_to_fetch(instance: dg.DagsterInstance, keys: list[str]) -> set[str]:
+    """Symbols that this sensor's own runs, not finished yet, were asked for."""
+    unfinished = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[s for s in dg.DagsterRunStatus if s not in FINISHED])
+    )
+    return {
+        symbol
+        for run in unfinished if RESUMES_TAG in run.tags
+        for symbol in requested_partitions(run.tags, keys)
+    }
 
 
 @dg.sensor(
@@ -38,7 +59,8 @@ def quota_reset_sensor(context: dg.SensorEvaluationContext):
     )
     today = quota_day(time.time())
     keys = symbols_partitions.get_partition_keys()
-    requests, waiting = [], []
+    missing: set[str] = set()
+    resumed, waiting = [], []
     for record in records:
         if record.storage_id <= handled:
             continue
@@ -47,14 +69,17 @@ def quota_reset_sensor(context: dg.SensorEvaluationContext):
             waiting.append(run.run_id)
             break
         since = record.end_time or record.create_timestamp.timestamp()
-        for first, last in contiguous_ranges(unrefreshed(context.instance, run, keys, since), keys):
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"after-quota:{run.run_id}:{first}..{last}",
-                    tags={RANGE_START_TAG: first, RANGE_END_TAG: last, RESUMES_TAG: run.run_id},
-                )
-            )
+        missing.update(unrefreshed(context.instance, run, keys, since))
+        resumed.append(run.run_id)
         handled = record.storage_id
+    missing -= still_to_fetch(context.instance, keys)
+    requests = [
+        dg.RunRequest(
+            run_key=f"after-quota:{resumed[-1]}:{first}..{last}",
+            tags={RANGE_START_TAG: first, RANGE_END_TAG: last, RESUMES_TAG: ",".join(resumed)},
+        )
+        for first, last in contiguous_ranges(sorted(missing), keys)
+    ]
     if not requests:
         reason = (
             f"run {waiting[0]} waits for the quota to reset at midnight US/Eastern"

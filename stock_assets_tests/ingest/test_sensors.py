@@ -11,7 +11,7 @@ from stock_assets.definitions import ASSETS, CHECKS, defs
 from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.quota import QUOTA_DAY_TAG, materialized_by_run
 from stock_assets.ingest.sensors import RESUMES_TAG
-from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, requested_partitions
 from stock_assets_tests.conftest import loopback_resources
 
 
@@ -91,3 +91,34 @@ def test_no_request_without_a_quota_stopped_run(instance, resources):
     tick = _tick(instance)
     assert tick.run_requests == []
     assert tick.skip_message == "no run is waiting for the quota"
+
+
+def test_symbols_left_by_several_runs_are_requested_once(instance, resources):
+    """Two quota-stopped runs on one day: the second fetched nothing (the quota was spent)."""
+    first = _stop_on_quota(instance, resources)
+    second = _stop_on_quota(instance, resources)
+    assert materialized_by_run(instance, second.run_id) == set()
+    for run in (first, second):
+        _make_it_yesterday(instance, run.run_id)
+
+    requests = _tick(instance).run_requests
+    keys = ["AAPL", "MSFT", "IBM", "GOOG", "FB"]
+    requested = [s for r in requests for s in requested_partitions(r.tags, keys)]
+    assert sorted(requested) == sorted(set(requested)) == sorted(keys)
+    assert {r.tags[RESUMES_TAG] for r in requests} == {f"{first.run_id},{second.run_id}"}
+
+
+def test_symbols_an_unfinished_resume_run_will_fetch_are_not_requested_again(instance, resources):
+    stopped = _stop_on_quota(instance, resources)
+    _make_it_yesterday(instance, stopped.run_id)
+    [request] = _tick(instance).run_requests
+    instance.create_run_for_job(  # the requested run, not started yet
+        job_def=defs.resolve_job_def("refresh_raw_quotes"), tags=request.tags,
+        status=dg.DagsterRunStatus.NOT_STARTED,
+    )
+    later = _stop_on_quota(instance, resources)  # stops at once: yesterday's quota is spent
+    _make_it_yesterday(instance, later.run_id)
+    requested = _tick(instance).run_requests
+    assert all(r.tags[RANGE_START_TAG] not in {"GOOG", "FB"} for r in requested)
+    ranges = [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in requested]
+    assert ranges == [("AAPL", "IBM")]
