@@ -7,11 +7,23 @@ import exchange_calendars as xcals
 import pandas as pd
 
 CALENDAR_START = "1990-01-01"
+YEARS_AHEAD = 2
+
+
+def _today() -> date:
+    return date.today()
 
 
 @cache
+def _calendar(month: date) -> xcals.ExchangeCalendar:
+    end = month.replace(year=month.year + YEARS_AHEAD)
+    return xcals.get_calendar("XNYS", start=CALENDAR_START, end=end.isoformat())
+
+
 def nyse() -> xcals.ExchangeCalendar:
-    return xcals.get_calendar("XNYS", start=CALENDAR_START)
+    """The calendar from 1990 to two years past this month: made again each month, so a process
+    that runs for years (the daemon) never reaches its end."""
+    return _calendar(_today().replace(day=1))
 
 
 def sessions_between(first: date, last: date) -> pd.DatetimeIndex:

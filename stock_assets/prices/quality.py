@@ -70,10 +70,10 @@ def check_no_gaps(frame: pd.DataFrame) -> CheckResult:
 def check_quarantine_share(
     clean_rows: int, quarantined_rows: int, threshold: float = 0.05
 ) -> CheckResult:
-    """At most `threshold` of an answer's rows were quarantined."""
+    """Under `threshold` of an answer's rows were quarantined."""
     total = clean_rows + quarantined_rows
     share = quarantined_rows / total if total else 0.0
-    return share <= threshold, {
+    return share < threshold, {
         "clean_rows": clean_rows,
         "quarantined_rows": quarantined_rows,
         "quarantine_share": round(share, 6),

@@ -84,7 +84,7 @@ def test_only_the_first_few_missing_days_are_listed(aapl):
 
 @pytest.mark.parametrize(
     ("clean", "quarantined", "passed"),
-    [(95, 5, True), (94, 6, False), (0, 0, True), (3270, 0, True)],
+    [(96, 4, True), (95, 5, False), (94, 6, False), (0, 0, True), (3270, 0, True)],
 )
 def test_quarantine_share(clean, quarantined, passed):
     result, metadata = check_quarantine_share(clean, quarantined)
@@ -94,7 +94,8 @@ def test_quarantine_share(clean, quarantined, passed):
 
 
 def test_quarantine_share_threshold_is_configurable():
-    assert check_quarantine_share(90, 10, threshold=0.1)[0]
+    assert check_quarantine_share(91, 9, threshold=0.1)[0]
+    assert not check_quarantine_share(90, 10, threshold=0.1)[0]
     assert not check_quarantine_share(90, 10)[0]
 
 
