@@ -1,9 +1,13 @@
-"""Split- and dividend-adjusted prices, computed from an answer's own corporate-action fields.
+"""Split- and dividend-adjusted prices, from an answer's own adjusted close and corporate actions.
 
-The standard backward factor: `F[last] = 1`, `F[t-1] = F[t] * (1 - div[t] / close[t-1]) / split[t]`,
-adjusted price = price * F. Volume is adjusted for splits only, inversely (a 2:1 split doubles
-the volume of every earlier day). Adjusted values depend on the whole frame: compute them on the
-merged history, never merge adjusted values computed from different answers.
+Where the answer carries an adjusted close, open, high and low are adjusted by that day's own
+ratio `adjusted_close / close`, so every adjusted column agrees with the source (Alpha Vantage's
+factor steps differ from the textbook one on special dividends). Elsewhere the standard backward
+factor applies: `F[last] = 1`, `F[t-1] = F[t] * (1 - div[t] / close[t-1]) / split[t]`, adjusted
+price = price * F; it is also what `adjusted_close_mismatches` compares the source against.
+Volume is adjusted for splits only, inversely (a 2:1 split doubles the volume of every earlier
+day): a dividend changes prices, not how many shares traded. Adjusted values depend on the whole
+frame: compute them on the merged history, never merge adjusted values from different answers.
 """
 
 import numpy as np
@@ -50,19 +54,24 @@ def adjustment_factors(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def adjust_for_corporate_actions(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame plus adjusted_open/high/low and adjusted_volume (float), recomputed from its
-    dividend_amount and split_coefficient; returned unchanged when it lacks those fields.
+    """The frame plus adjusted_open/high/low and adjusted_volume (float); returned unchanged when
+    it lacks the dividend_amount and split_coefficient fields.
 
-    The answer's own adjusted_close is kept as received (see `adjusted_close_mismatches`).
-    Rows before a day with a missing action field get NaN adjusted values.
+    The answer's own adjusted_close is kept as received and sets the price ratio of its day.
+    A day without one gets the recomputed factor, which is NaN (unknown, not guessed) before a
+    day with a missing action field.
     """
     if not set(ACTIONS) <= set(frame.columns):
         return frame
     factors = adjustment_factors(frame)
+    price = factors["price"]
+    if "adjusted_close" in frame.columns:
+        received = frame["adjusted_close"] / frame["close"].where(frame["close"] != 0)
+        price = received.where(received.notna(), price)
     return frame.assign(
-        adjusted_open=frame["open"] * factors["price"],
-        adjusted_high=frame["high"] * factors["price"],
-        adjusted_low=frame["low"] * factors["price"],
+        adjusted_open=frame["open"] * price,
+        adjusted_high=frame["high"] * price,
+        adjusted_low=frame["low"] * price,
         adjusted_volume=frame["volume"] / factors["split"],
     )
 

@@ -1,13 +1,19 @@
+import gzip
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from stock_assets.ingest.answers import Answer
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED
 from stock_assets.prices import schema
 from stock_assets.prices.adjust import (
     MISMATCH_COLUMNS,
     adjust_for_corporate_actions,
     adjusted_close_mismatches,
+    adjustment_factors,
 )
 from stock_assets.prices.validate import clean_answer
 from stock_assets_tests.prices.sample import clean_sample, edited, sample_answer
@@ -69,10 +75,11 @@ def test_adjusted_prices_are_continuous_across_the_splits(aapl):
 
 
 def test_the_backward_factor_steps_at_splits_and_dividends(aapl):
-    adjusted = adjust_for_corporate_actions(aapl)
+    factors = adjustment_factors(aapl)["price"]
+    factors.index = aapl["trade_date"].astype(str)
 
     def factor(day: str) -> float:
-        return on(adjusted, day)["adjusted_open"] / on(adjusted, day)["open"]
+        return factors[day]
 
     assert factor("2013-03-01") == 1.0
     assert factor("2005-02-25") / factor("2005-02-28") == pytest.approx(0.5, rel=1e-12)
@@ -112,7 +119,7 @@ def test_a_frame_without_actions_is_returned_unchanged():
 def test_a_missing_action_leaves_earlier_days_unknown_not_guessed(aapl):
     gap = aapl.copy()
     gap.loc[gap["trade_date"].astype(str) == "2010-01-04", "dividend_amount"] = np.nan
-    adjusted = adjust_for_corporate_actions(gap)
+    adjusted = adjust_for_corporate_actions(gap.drop(columns="adjusted_close"))
     earlier = adjusted["trade_date"].astype(str) < "2010-01-04"
     assert adjusted.loc[earlier, "adjusted_open"].isna().all()
     assert adjusted.loc[~earlier, "adjusted_open"].notna().all()
@@ -124,3 +131,40 @@ def test_row_order_does_not_matter(aapl):
     adjusted = adjust_for_corporate_actions(shuffled).sort_values("trade_date")
     expected = adjust_for_corporate_actions(aapl)
     pd.testing.assert_frame_equal(adjusted.reset_index(drop=True), expected)
+
+
+REAL_ANSWERS = Path(__file__).resolve().parents[1] / "data" / "realav"
+REAL_ADJUSTED = [
+    entry for entry in json.loads((REAL_ANSWERS / "manifest.json").read_bytes())["data"]
+    if entry["function"] == "TIME_SERIES_DAILY_ADJUSTED"
+]
+
+
+def real_answer(entry: dict) -> Answer:
+    body = gzip.decompress((REAL_ANSWERS / f"{entry['file']}.gz").read_bytes())
+    return Answer(
+        symbol=entry["symbol"], function=entry["function"], outputsize="full",
+        datatype=entry["datatype"], source="alphavantage",
+        url="https://www.alphavantage.co/query", fetched_at="2024-01-01T00:00:00+00:00",
+        status_code=200, content_type="", body=body,
+    )
+
+
+@pytest.mark.parametrize("entry", REAL_ADJUSTED, ids=[e["id"] for e in REAL_ADJUSTED])
+def test_every_adjusted_column_agrees_with_the_real_answers_adjusted_close(entry):
+    """Alpha Vantage's own factor (adjusted_close / close) adjusts open, high and low, so the
+    table never disagrees with its source (it did by up to 0.24 % on MSFT 2004-11-15)."""
+    frame = adjust_for_corporate_actions(clean_answer(real_answer(entry)).clean)
+    ratio = frame["adjusted_close"] / frame["close"]
+    for column in ("open", "high", "low"):
+        received = (frame[column] * ratio).round(4)
+        assert (frame[f"adjusted_{column}"].round(4) == received).all(), column
+    assert (frame["adjusted_close"] / frame["close"]).notna().all()
+
+
+def test_msft_special_dividend_day_uses_the_answers_own_factor(msft):
+    adjusted = adjust_for_corporate_actions(msft)
+    row = on(adjusted, "2004-11-12")
+    assert row["adjusted_open"] / row["open"] == pytest.approx(
+        row["adjusted_close"] / row["close"], rel=1e-12
+    )
