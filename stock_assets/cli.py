@@ -4,6 +4,10 @@ Each symbol runs as its own in-process Dagster run, so one rejected symbol fails
 partition while the others land; the exit code is non-zero if any symbol failed. Runs are
 recorded in the project's Dagster instance (`stock_assets.instance`), the one `dagster dev` and
 `dagster asset materialize` use from the repository root, so each sees the others' runs.
+
+On screen: where answers come from and go, then one line per symbol with the checks that warned
+or failed. Log lines and tracebacks stay in each run's event log (the UI shows them), and on
+screen too with ``--verbose``.
 """
 
 import argparse
