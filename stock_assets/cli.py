@@ -4,11 +4,18 @@ Each symbol runs as its own in-process Dagster run, so one rejected symbol fails
 partition while the others land; the exit code is non-zero if any symbol failed. Runs are
 recorded in the project's Dagster instance (`stock_assets.instance`), the one `dagster dev` and
 `dagster asset materialize` use from the repository root, so each sees the others' runs.
+
+On screen: where answers come from and go, then one line per symbol with the checks that warned
+or failed. Log lines and tracebacks stay in each run's event log (the UI shows them), and on
+screen too with ``--verbose``.
 """
 
 import argparse
+import logging
 import sys
 import time
+import warnings
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 
@@ -18,7 +25,19 @@ from stock_assets.instance import describe_storage, project_instance
 from stock_assets.settings import Settings
 from stock_assets.watchlist import validate_symbol
 
-_QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+def _run_config(verbose: bool) -> dict:
+    """Dagster's console logger: the run's INFO lines and tracebacks with --verbose, else off
+    (the event log keeps them all either way)."""
+    level = "INFO" if verbose else "CRITICAL"
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
+
+
+def _quiet_python() -> None:
+    """Keep Python's own warnings and log records (logging's last-resort handler prints WARNING
+    and up, tracebacks included) off the screen; the runs' events are untouched."""
+    warnings.simplefilter("ignore")
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
@@ -26,22 +45,83 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return first_error(failures)[0] or "run failed"
 
 
-def _describe(value: object) -> str:
-    return f"${{{value.env_var_name}}}" if isinstance(value, dg.EnvVar) else str(value)
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def materialize(symbols: list[str]) -> int:
+def _listed(days: Sequence[str]) -> str:
+    return f" ({', '.join(days)})" if days else ""
+
+
+# The key figure of each check, from the metadata its function returns (prices/quality.py,
+# warehouse/reconcile.py); a check missing here, or whose metadata changed, falls back to its
+# plain values.
+_KEY_FIGURES: dict[str, Callable[[dict], str]] = {
+    "no_undeclared_splits": lambda m: (
+        _plural(len(m["undeclared_splits"]), "suspected split") + _listed(m["undeclared_splits"])
+    ),
+    "ohlc_consistent": lambda m: (
+        _plural(m["inconsistent_rows"], "inconsistent row") + _listed(m["first_inconsistent_days"])
+    ),
+    "unique_trading_dates": lambda m: (
+        _plural(m["duplicate_rows"], "duplicate row") + _listed(m["first_duplicate_days"])
+    ),
+    "no_gaps_beyond_holidays": lambda m: (
+        _plural(m["missing_sessions"], "missing session") + _listed(m["first_missing_days"])
+    ),
+    "quarantine_share": lambda m: (
+        f"{m['quarantine_share']:.1%} of the answer's rows quarantined ({m['quarantined_rows']} "
+        f"of {m['clean_rows'] + m['quarantined_rows']}, limit {m['threshold']:.0%})"
+    ),
+    "history_never_shrinks": lambda m: (
+        f"history shrank from {m['previous_rows']} to {m['rows']} days"
+    ),
+    "fresh_against_last_refreshed": lambda m: (
+        f"last day {m['last_trade_date']}, Last Refreshed {m['last_refreshed']}"
+    ),
+    "table_matches_stored_prices": lambda m: (
+        f"{m['table_rows']} rows in the table, {m['stored_rows']} stored; first differing days: "
+        f"{m['first_differing_days']}"
+    ),
+}
+
+
+def _key_figure(name: str, metadata: dict) -> str:
+    try:
+        return _KEY_FIGURES[name](metadata)
+    except (KeyError, TypeError, ValueError):
+        plain = (str, int, float, bool)
+        return ", ".join(f"{k} {v}" for k, v in metadata.items() if isinstance(v, plain))
+
+
+def describe_checks(evaluations: Sequence[dg.AssetCheckEvaluation]) -> list[str]:
+    """One phrase per check that warned or failed, with its key figure.
+
+    A run holds one symbol, so a check's evaluation is that symbol's whether or not it names
+    its partition; a check evaluated twice counts by its last evaluation.
+    """
+    latest = {(e.asset_key, e.check_name): e for e in evaluations}
+    phrases = []
+    for evaluation in latest.values():
+        if evaluation.passed:
+            continue
+        status = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAILED"
+        blocking = " (blocking)" if evaluation.blocking else ""
+        metadata = {k: v.value for k, v in evaluation.metadata.items()}
+        phrases.append(
+            f"{status} {evaluation.check_name}{blocking}: "
+            f"{_key_figure(evaluation.check_name, metadata)}"
+        )
+    return phrases
+
+
+def materialize(symbols: list[str], *, verbose: bool = False) -> int:
     """Run every asset for each symbol; print one line per symbol; return the exit code."""
-    from stock_assets.definitions import defs, settings
+    from stock_assets.definitions import defs
 
     job = defs.resolve_job_def("refresh_all")
-    source = (
-        "offline sample (no ALPHAVANTAGE_API_KEY)"
-        if settings.offline
-        else _describe(settings.base_url)
-    )
-    print(f"source:   {source}")
-    print(f"storage:  {_describe(settings.storage_url)}")
+    print(f"source:   {defs.resources['alphavantage'].describe()}")
+    print(f"storage:  {defs.resources['object_store'].describe()}")
     print(f"database: {defs.resources['database'].describe()}")
     failed = []
     with project_instance() as instance:
@@ -49,30 +129,31 @@ def materialize(symbols: list[str]) -> int:
         for number, symbol in enumerate(symbols, start=1):
             started = time.perf_counter()
             result = job.execute_in_process(
-                partition_key=symbol, instance=instance, raise_on_error=False, run_config=_QUIET
+                partition_key=symbol, instance=instance, raise_on_error=False,
+                run_config=_run_config(verbose),
             )
             seconds = time.perf_counter() - started
+            head = f"[{number}/{len(symbols)}] {symbol}:"
+            where = f"({seconds:.1f}s, run {result.run_id[:8]})"
+            checks = "".join(f" — {c}" for c in describe_checks(
+                result.get_asset_check_evaluations()
+            ))
             stopped_by_quota = EXHAUSTED_TAG in instance.get_run_by_id(result.run_id).tags
             if result.success and stopped_by_quota:
                 failed.append(symbol)
                 print(
-                    f"[{number}/{len(symbols)}] {symbol}: NOT FETCHED ({seconds:.1f}s, run "
-                    f"{result.run_id}): the daily quota is used up; the quota sensor (dagster "
-                    f"dev or the daemon) fetches it after midnight US/Eastern"
+                    f"{head} NOT FETCHED {where}: the daily quota is used up; the quota sensor "
+                    f"(dagster dev or the daemon) fetches it after midnight US/Eastern{checks}"
                 )
             elif result.success:
-                print(
-                    f"[{number}/{len(symbols)}] {symbol}: ok ({seconds:.1f}s, run {result.run_id})"
-                )
+                print(f"{head} ok {where}{checks}")
             else:
                 failed.append(symbol)
-                print(
-                    f"[{number}/{len(symbols)}] {symbol}: FAILED ({seconds:.1f}s, run "
-                    f"{result.run_id}): {_first_error(result)}"
-                )
+                print(f"{head} FAILED {where}: {_first_error(result)}{checks}")
+    hint = "" if verbose else " (tracebacks: the runs' logs, or --verbose)"
     print(
         f"{len(symbols) - len(failed)} of {len(symbols)} symbols materialized"
-        + (f"; failed: {', '.join(failed)}" if failed else "")
+        + (f"; failed: {', '.join(failed)}{hint}" if failed else "")
     )
     return 1 if failed else 0
 
@@ -82,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("materialize", help="fetch, clean and load every watchlist symbol")
     run.add_argument("symbols", nargs="*", help="a subset of the watchlist (default: all of it)")
+    run.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="show the runs' log lines and tracebacks (always kept in each run's log)",
+    )
     args = parser.parse_args(argv)
+    if not args.verbose:
+        _quiet_python()
 
     settings = Settings.from_env()
     try:
@@ -95,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(unknown)} not in the watchlist (STOCK_ASSETS_SYMBOLS): "
             f"{', '.join(settings.symbols)}"
         )
-    return materialize(symbols)
+    return materialize(symbols, verbose=args.verbose)
 
 
 if __name__ == "__main__":

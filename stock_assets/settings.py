@@ -36,6 +36,12 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name}={value!r} is not a boolean: use true or false")
 
 
+def resolve(value: object) -> object:
+    """A setting's value now, for a person to read: Dagster resolves an ``EnvVar`` only when it
+    initialises the resource holding it, so descriptions printed before a run read it here."""
+    return value.get_value() if hasattr(value, "env_var_name") else value
+
+
 def data_dir() -> Path:
     """Where the offline defaults live: ``STOCK_ASSETS_DATA_DIR``, else ``./stock_assets_data``."""
     return Path(os.environ.get("STOCK_ASSETS_DATA_DIR", "").strip() or DEFAULT_DATA_DIR).absolute()

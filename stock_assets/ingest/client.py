@@ -18,14 +18,17 @@ from stock_assets.ingest.budget import RequestBudget
 from stock_assets.ingest.errors import (
     AlphaVantageError,
     HttpRefused,
+    NotInSample,
     QuotaExhausted,
+    SymbolRejected,
     Unavailable,
 )
-from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED, SampleAdapter
+from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED, SampleAdapter, sample_symbols
 from stock_assets.watchlist import validate_symbol
 
 log = logging.getLogger(__name__)
 OFFLINE_URL = "http://alphavantage-sample.offline/query"  # served in-process, never sent
+OFFLINE_SOURCE = "offline-sample"
 
 
 class _RedactFilter(logging.Filter):
@@ -68,7 +71,7 @@ class AlphaVantageClient:
     ):
         self._api_key = api_key
         self.base_url = base_url
-        self.source = "offline-sample" if base_url == OFFLINE_URL else "alphavantage"
+        self.source = OFFLINE_SOURCE if base_url == OFFLINE_URL else "alphavantage"
         self._budget = budget
         if session is None:
             session = requests.Session()
@@ -144,6 +147,14 @@ class AlphaVantageClient:
             if self._budget is not None:
                 self._budget.mark_exhausted()
             raise
+        except SymbolRejected:
+            if self.source != OFFLINE_SOURCE:
+                raise
+            function = params["function"]
+            held = ", ".join(sample_symbols(function))
+            raise NotInSample(
+                symbol, held if function == DAILY else f"{function} for {held} only"
+            ) from None
         return answer
 
     @staticmethod

@@ -13,13 +13,29 @@ class AlphaVantageError(Exception):
     def __init__(self, symbol: str, detail: str):
         self.symbol = symbol
         self.detail = detail
-        super().__init__(f"{symbol}: Alpha Vantage {self.kind}: {detail}")
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        return f"{self.symbol}: Alpha Vantage {self.kind}: {self.detail}"
 
 
 class SymbolRejected(AlphaVantageError):
     """`Error Message` for a call: the symbol (or call) is invalid. Permanent for this symbol."""
 
     kind = "rejected symbol"
+
+
+class NotInSample(AlphaVantageError):
+    """Offline (no API key), a symbol the bundled sample lacks. Nothing was sent anywhere, so
+    Alpha Vantage's own answer would be a guess; the message says how to fetch it for real."""
+
+    kind = "not in the offline sample"
+
+    def message(self) -> str:
+        return (
+            f"{self.symbol} is not in the offline sample, which holds {self.detail}; nothing "
+            f"was sent to Alpha Vantage: set ALPHAVANTAGE_API_KEY to fetch {self.symbol} for real"
+        )
 
 
 class InvalidApiKey(AlphaVantageError):

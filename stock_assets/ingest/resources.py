@@ -5,6 +5,8 @@ from pydantic import PrivateAttr
 
 from stock_assets.ingest.budget import RequestBudget
 from stock_assets.ingest.client import AlphaVantageClient
+from stock_assets.ingest.sample_source import sample_symbols
+from stock_assets.settings import resolve
 from stock_assets.warehouse.migrations import ensure_schema
 from stock_assets.warehouse.resources import DatabaseResource
 
@@ -57,11 +59,15 @@ class AlphaVantageResource(dg.ConfigurableResource):
         return self._client
 
     def describe(self) -> str:
+        """Where answers come from, for a person: never the key."""
         if self.offline:
-            return ("OFFLINE: ALPHAVANTAGE_API_KEY is not set, so answers come from the bundled "
-                    "real sample data (AAPL, MSFT, IBM, GOOG, FB, 2000-2013), not the live API")
+            return (
+                f"offline sample (no ALPHAVANTAGE_API_KEY): real daily prices bundled in the "
+                f"package for {', '.join(sample_symbols())}, 2000-2013; nothing is sent to "
+                f"Alpha Vantage"
+            )
         plan = "premium (adjusted endpoint)" if self.premium else "free (daily endpoint)"
         return (
-            f"Alpha Vantage at {self.base_url}, {plan} plan, {self.max_concurrent_requests} "
-            f"requests in flight at most"
+            f"Alpha Vantage at {resolve(self.base_url)}, {plan} plan, "
+            f"{resolve(self.max_concurrent_requests)} requests in flight at most"
         )

@@ -91,10 +91,10 @@ def bundled_series(function: str, symbol: str) -> dict | None:
     return None
 
 
-def sample_symbols() -> list[str]:
-    """Symbols with a bundled daily history."""
+def sample_symbols(function: str = DAILY) -> list[str]:
+    """Symbols with a bundled history for `function` (the daily series by default)."""
     names = (r.name for r in SAMPLE_DATA.iterdir())
-    return sorted(n.split(".")[1] for n in names if n.startswith(f"{DAILY}."))
+    return sorted(n.split(".")[1] for n in names if n.startswith(f"{function}."))
 
 
 def render(payload: dict, *, outputsize: str = "full", datatype: str = "json") -> Reply:

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
+from stock_assets.settings import resolve
 from stock_assets.storage.local import LocalFolderStore
 from stock_assets.storage.objects import ObjectStore
 from stock_assets.storage.s3 import MiB, S3Store
@@ -22,6 +23,10 @@ class ObjectStoreResource(dg.ConfigurableResource):
     s3: S3Resource
     multipart_threshold_mib: int = 64
     _store: ObjectStore | None = PrivateAttr(default=None)
+
+    def describe(self) -> str:
+        """The URL or folder the objects go to."""
+        return str(resolve(self.url))
 
     def get_store(self) -> ObjectStore:
         if self._store is None:

@@ -6,6 +6,8 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import PrivateAttr
 
+from stock_assets.settings import resolve
+
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached; the message names host and database, never a password."""
@@ -27,7 +29,8 @@ class DatabaseResource(dg.ConfigurableResource):
         return self._engine
 
     def describe(self) -> str:
-        return sa.make_url(self.url).render_as_string(hide_password=True)
+        """The URL, its password masked."""
+        return sa.make_url(resolve(self.url)).render_as_string(hide_password=True)
 
     def check_connection(self) -> None:
         """Fail fast with a message that says where, not how (no password)."""

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from stock_assets.ingest.client import OFFLINE_URL, AlphaVantageClient
+from stock_assets.ingest.errors import NotInSample
 from stock_assets.ingest.sample_source import (
     COMPACT_ROWS,
     DAILY,
@@ -141,3 +142,20 @@ def test_offline_client_serves_the_sample_without_a_key(reference_sample):
     assert answer.url == (
         f"{OFFLINE_URL}?function=TIME_SERIES_DAILY&symbol=AAPL&outputsize=compact&datatype=json"
     )
+
+
+@pytest.mark.parametrize(
+    ("symbol", "adjusted", "holds"),
+    [
+        ("NVDA", False, "holds AAPL, FB, GOOG, IBM, MSFT;"),
+        ("IBM", True, "holds TIME_SERIES_DAILY_ADJUSTED for AAPL, MSFT only;"),
+    ],
+)
+def test_offline_client_names_a_symbol_the_sample_lacks(symbol, adjusted, holds):
+    """Offline, Alpha Vantage is never asked, so its "Invalid API call" would mislead."""
+    with pytest.raises(NotInSample) as raised:
+        AlphaVantageClient.offline().fetch_daily(symbol, adjusted=adjusted)
+    message = str(raised.value)
+    assert message.startswith(f"{symbol} is not in the offline sample, which {holds}")
+    assert f"set ALPHAVANTAGE_API_KEY to fetch {symbol} for real" in message
+    assert "Please retry" not in message and not raised.value.retryable

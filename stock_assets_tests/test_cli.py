@@ -1,0 +1,210 @@
+"""`stock-assets materialize` as a user runs it: a subprocess, in a fresh folder, with only the
+variables the test sets; and the check outcomes it prints, phrased from real check evaluations."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from stock_assets.cli import describe_checks
+
+STOCK_ASSETS = str(Path(sys.executable).with_name("stock-assets"))
+CANARY = "canary-KEY-5d1e0b"
+DB_CANARY = "s3cr3t-pw-91c"  # the database password, which must show nowhere
+AAPL_SPLITS = "warning no_undeclared_splits: 2 suspected splits (2000-06-21 2:1, 2005-02-28 2:1)"
+MSFT_SPLITS = "warning no_undeclared_splits: 1 suspected split (2003-02-18 2:1)"
+SAMPLE_ROWS = {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
+
+
+def _materialize(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """The main command with none of our variables set but `env`."""
+    ours = ("ALPHAVANTAGE_", "STOCK_ASSETS_", "DAGSTER_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return subprocess.run(
+        [STOCK_ASSETS, "materialize", *args],
+        env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+
+
+def _symbol_line(result: subprocess.CompletedProcess, symbol: str) -> str:
+    return next(line for line in result.stdout.splitlines() if f"] {symbol}: " in line)
+
+
+def _rows_per_symbol(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        query = sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
+        rows = dict(connection.execute(query).all())
+    engine.dispose()
+    return rows
+
+
+def _assert_quiet(result: subprocess.CompletedProcess) -> None:
+    """The header, one line per symbol and the summary; no log lines, no tracebacks."""
+    shown = result.stdout + result.stderr
+    assert "Traceback" not in shown and "Stack Trace" not in shown, shown[-3000:]
+    assert " - dagster - " not in shown, shown[-3000:]
+    assert result.stderr == "", result.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_postgres_url_loads_every_symbol_and_prints_the_split_warnings(
+    tmp_path, make_postgres_database
+):
+    """The acceptance check of issue 11: a Postgres URL no longer crashes the header."""
+    url = make_postgres_database()
+    result = _materialize(tmp_path, STOCK_ASSETS_DATABASE_URL=url)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert _rows_per_symbol(url) == SAMPLE_ROWS
+    assert sum(SAMPLE_ROWS.values()) == 12_154
+    assert f"database: {url}\n" in result.stdout
+    assert f"storage:  {tmp_path / 'stock_assets_data' / 'objects'}\n" in result.stdout
+    assert result.stdout.startswith("source:   offline sample")
+    assert _symbol_line(result, "AAPL").endswith(AAPL_SPLITS)
+    assert _symbol_line(result, "MSFT").endswith(MSFT_SPLITS)
+    for symbol in ("IBM", "GOOG", "FB"):
+        assert _symbol_line(result, symbol).endswith(")"), result.stdout  # ok, nothing to add
+    _assert_quiet(result)
+
+
+@pytest.mark.slow
+def test_every_documented_variable_set_shows_values_never_secrets(
+    tmp_path, sample_server, moto_endpoint, s3_client, s3_bucket, make_postgres_database
+):
+    """README's configuration table, every variable set: the header shows where things go (the
+    values, not the variables' names), the run uses them, and neither the API key nor a
+    password reaches the screen."""
+    sample_server.api_key = CANARY
+    database = sa.make_url(make_postgres_database()).set(password=DB_CANARY)
+    dagster_db = sa.make_url(make_postgres_database()).set(password=DB_CANARY)
+    env = {
+        "ALPHAVANTAGE_API_KEY": CANARY,
+        "ALPHAVANTAGE_BASE_URL": sample_server.url,
+        "ALPHAVANTAGE_REQUESTS_PER_SECOND": "0",
+        "ALPHAVANTAGE_REQUESTS_PER_MINUTE": "0",
+        "ALPHAVANTAGE_REQUESTS_PER_DAY": "0",
+        "ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS": "2",
+        "ALPHAVANTAGE_PREMIUM": "false",
+        "ALPHAVANTAGE_FULL_HISTORY": "true",
+        "STOCK_ASSETS_SYMBOLS": "IBM,FB",
+        "STOCK_ASSETS_DATA_DIR": str(tmp_path / "data"),
+        "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
+        "STOCK_ASSETS_DATABASE_URL": database.render_as_string(hide_password=False),
+        "STOCK_ASSETS_PRICES_FORMAT": "csv",
+        "STOCK_ASSETS_REFRESH_CRON": "0 18 * * 1-5",
+        "STOCK_ASSETS_REFRESH_TRADING_DAYS_ONLY": "false",
+        "STOCK_ASSETS_BATCH_SIZE": "10",
+        "STOCK_ASSETS_ALERT_WEBHOOK": "http://127.0.0.1:9/hook",
+        "STOCK_ASSETS_AUTO_MIGRATE": "true",
+        "DAGSTER_PG_URL": dagster_db.render_as_string(hide_password=False),
+    }
+    result = _materialize(tmp_path, **env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    header = result.stdout.splitlines()[:4]
+    assert header == [
+        f"source:   Alpha Vantage at {sample_server.url}, free (daily endpoint) plan, "
+        "2 requests in flight at most",
+        f"storage:  s3://{s3_bucket}/prices",
+        f"database: {database.render_as_string(hide_password=True)}",
+        f"dagster:  {dagster_db.set(drivername='postgresql+psycopg2').render_as_string()} "
+        "(0 runs so far)",
+    ]
+    assert "***" in header[2] and "***" in header[3]
+    shown = result.stdout + result.stderr
+    assert CANARY not in shown and DB_CANARY not in shown
+    _assert_quiet(result)
+    assert _rows_per_symbol(database.render_as_string(hide_password=False)) == {
+        "IBM": 3270, "FB": 196
+    }
+    keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"]}
+    assert {"prices/cleaned_daily_prices/IBM.csv", "prices/raw_quotes/FB.json"} <= keys
+
+
+@pytest.mark.slow
+def test_sqlite_url_is_shown_and_used(tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere' / 'prices.sqlite'}"
+    result = _materialize(tmp_path, "FB", STOCK_ASSETS_DATABASE_URL=url)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"database: {url}\n" in result.stdout
+    assert _rows_per_symbol(url) == {"FB": 196}
+    _assert_quiet(result)
+
+
+@pytest.mark.slow
+def test_offline_unknown_symbol_is_named_as_not_in_the_sample(tmp_path, monkeypatch):
+    """Offline nothing is sent to Alpha Vantage, so the message says what the sample holds and
+    how to fetch the symbol for real; one line per symbol on screen, tracebacks in the run's
+    log (and on screen with --verbose), no retry, exit code 1."""
+    home = tmp_path / "dagster_home"
+    result = _materialize(
+        tmp_path, STOCK_ASSETS_SYMBOLS="FB,NVDA", DAGSTER_HOME=str(home)
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    line = _symbol_line(result, "NVDA")
+    assert "[2/2] NVDA: FAILED" in line
+    assert "NVDA is not in the offline sample" in line
+    assert "AAPL, FB, GOOG, IBM, MSFT" in line
+    assert "set ALPHAVANTAGE_API_KEY to fetch NVDA" in line
+    assert "Alpha Vantage rejected" not in result.stdout and "Please retry" not in result.stdout
+    assert "[1/2] FB: ok" in _symbol_line(result, "FB")
+    assert len(result.stdout.splitlines()) == 4 + 2 + 1
+    _assert_quiet(result)
+
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    for name in ("DAGSTER_PG_URL", "DAGSTER_PG_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": "NVDA"}))[0]
+        events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event]
+    failures = [e for e in events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert [e.step_key for e in failures] == ["raw_quotes"]
+    assert any("in raw_quotes" in frame for frame in failures[0].step_failure_data.error.stack)
+    retries = {dg.DagsterEventType.STEP_UP_FOR_RETRY, dg.DagsterEventType.STEP_RESTARTED}
+    assert not [e for e in events if e.event_type in retries]
+
+    verbose = _materialize(
+        tmp_path, "--verbose", "NVDA", STOCK_ASSETS_SYMBOLS="FB,NVDA", DAGSTER_HOME=str(home)
+    )
+    assert verbose.returncode == 1
+    shown = verbose.stdout + verbose.stderr
+    assert " - dagster - INFO - " in shown and "Stack Trace" in shown
+    assert "NVDA is not in the offline sample" in _symbol_line(verbose, "NVDA")
+
+
+def _evaluation(name: str, passed: bool, metadata: dict, **kwargs) -> dg.AssetCheckEvaluation:
+    return dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey("cleaned_daily_prices"), check_name=name, passed=passed,
+        metadata=metadata, **kwargs,
+    )
+
+
+def test_checks_that_warned_or_failed_are_phrased_with_their_key_figure():
+    warn = dg.AssetCheckSeverity.WARN
+    evaluations = [
+        _evaluation("ohlc_consistent", True, {"inconsistent_rows": 0}),
+        _evaluation(
+            "no_undeclared_splits", False,
+            {"probable_splits": 1, "undeclared_splits": ["2003-02-18 2:1"]},
+            severity=warn, partition="MSFT",
+        ),
+        _evaluation(
+            "quarantine_share", False,
+            {"clean_rows": 90, "quarantined_rows": 10, "quarantine_share": 0.1,
+             "threshold": 0.05},
+            blocking=True,
+        ),
+        _evaluation("no_gaps_beyond_holidays", False, {"missing_sessions": 1,
+                                                        "first_missing_days": ["2001-09-10"]}),
+        _evaluation("a_future_check", False, {"something": 3, "details": {"x": 1}}),
+    ]
+    assert describe_checks(evaluations) == [
+        "warning no_undeclared_splits: 1 suspected split (2003-02-18 2:1)",
+        "FAILED quarantine_share (blocking): 10.0% of the answer's rows quarantined "
+        "(10 of 100, limit 5%)",
+        "FAILED no_gaps_beyond_holidays: 1 missing session (2001-09-10)",
+        "FAILED a_future_check: something 3",
+    ]
