@@ -208,3 +208,18 @@ def test_checks_that_warned_or_failed_are_phrased_with_their_key_figure():
         "FAILED no_gaps_beyond_holidays: 1 missing session (2001-09-10)",
         "FAILED a_future_check: something 3",
     ]
+
+
+@pytest.mark.slow
+def test_symbols_removed_from_the_watchlist_are_reported_with_how_to_remove_them(tmp_path):
+    first = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS="FB,GOOG")
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "note:" not in first.stdout
+    second = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS="FB")
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert (
+        "note: daily_prices still holds GOOG, no longer in the watchlist (STOCK_ASSETS_SYMBOLS)"
+        in second.stdout
+    )
+    assert "DELETE FROM daily_prices WHERE symbol IN ('GOOG')" in second.stdout
+    _assert_quiet(second)
