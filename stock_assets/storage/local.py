@@ -35,6 +35,13 @@ def _read_xattr(path: Path) -> str:
         return ""
 
 
+def _is_debris(relative: PurePosixPath) -> bool:
+    """A lock file or a writer's temp file: never an object."""
+    return relative.parts[0] == LOCKS or (
+        relative.name.startswith(".") and TMP_MARK in relative.name
+    )
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -136,6 +143,16 @@ class LocalFolderStore(ObjectStore):
             return self._version(path)
         except FileNotFoundError:
             return None
+
+    def list(self, prefix: str = "") -> list[str]:
+        folder = prefix.rpartition("/")[0]
+        base = self._path(folder) if folder else self.root
+        keys = (
+            path.relative_to(self.root).as_posix()
+            for path in (base.rglob("*") if base.is_dir() else [])
+            if not _is_debris(path.relative_to(self.root)) and path.is_file()
+        )
+        return sorted(key for key in keys if key.startswith(prefix))
 
     def _remove_temp_files(self, path: Path) -> int:
         """Delete temp files of `path` left by killed writers (caller holds the key's lock)."""

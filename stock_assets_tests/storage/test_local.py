@@ -86,3 +86,11 @@ def test_next_write_of_a_key_removes_its_dead_writers_temp_files(store, tmp_path
     store.put(KEY, b"complete")
 
     assert not dead.exists()
+
+
+def test_list_skips_temp_files_and_locks(store: LocalFolderStore, tmp_path: Path):
+    store.put(KEY, b"complete")
+    dead_writers_temp_file(tmp_path / "market" / "prices")
+    (tmp_path / LOCKS / "stale.lock").write_bytes(b"")
+
+    assert store.list() == store.list("market/") == [KEY]
