@@ -35,6 +35,20 @@ def _read_xattr(path: Path) -> str:
         return ""
 
 
+def _umask() -> int:
+    """The process's umask, read without setting it (`os.umask` sets it: a race with threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # no /proc (or a kernel before 4.7): the only other way
+    os.umask(mask)
+    return mask
+
+
 def _is_debris(relative: PurePosixPath) -> bool:
     """A lock file or a writer's temp file: never an object."""
     return relative.parts[0] == LOCKS or (
@@ -140,6 +154,7 @@ class LocalFolderStore(ObjectStore):
             self._remove_temp_files(path)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TMP_MARK}")
             try:
+                os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from other tools
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                     handle.flush()

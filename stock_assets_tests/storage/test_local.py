@@ -33,6 +33,18 @@ def test_object_is_a_plain_file_carrying_its_sha256(store: LocalFolderStore, tmp
     assert (tmp_path / LOCKS).is_dir()
 
 
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_objects_are_as_readable_as_the_umask_makes_any_file(store, tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        store.put(KEY, b"first")
+        store.put(KEY, b"second")
+    finally:
+        os.umask(previous)
+
+    assert (tmp_path / KEY).stat().st_mode & 0o777 == mode
+
+
 def test_file_written_by_another_tool_reads_without_a_checksum(store, tmp_path: Path):
     (tmp_path / "plain.csv").write_bytes(b"a,b\n1,2\n")
 
