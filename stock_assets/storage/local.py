@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 from stock_assets.storage.objects import (
     ConcurrentUpdateError,
@@ -49,7 +49,7 @@ def _umask() -> int:
     return mask
 
 
-def _is_debris(relative: PurePosixPath) -> bool:
+def _is_debris(relative: PurePath) -> bool:
     """A lock file or a writer's temp file: never an object."""
     return relative.parts[0] == LOCKS or (
         relative.name.startswith(".") and TMP_MARK in relative.name
