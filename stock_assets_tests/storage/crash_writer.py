@@ -1,10 +1,10 @@
 """A fork server of writers, each SIGKILLed by itself at a chosen point inside one put.
 
-Started once, because importing the store takes seconds; then, on stdin, ``write N PHASE``
-forks a writer that arms PHASE (one of `PHASES[backend]`, or ``-`` for none) and puts version
-N of the key. The writer prints ``start N``, then ``phase PHASE`` just before it SIGKILLs
-itself there (``done N`` if it got through); the server waits for it and answers
-``writer PID killed SIGNAL`` or ``writer PID exit CODE``.
+Started once, because importing the store takes seconds; then, on stdin,
+``write N PHASE SIZE`` forks a writer that arms PHASE (one of `PHASES[backend]`, or ``-`` for
+none) and puts version N of the key, `version_bytes(N, SIZE)`. The writer prints ``start N``,
+then ``phase PHASE`` just before it SIGKILLs itself there (``done N`` if it got through); the
+server waits for it and answers ``writer PID killed SIGNAL`` or ``writer PID exit CODE``.
 
 The points are reached by wrapping, in the writer process only, what the store calls: the os
 functions for a folder, boto3's request events for S3. The package carries no test hooks.
@@ -32,6 +32,8 @@ PHASES = {
         "renamed",  # renamed into place, folder not yet fsynced
     ),
     "s3": (
+        "put-half-sent",  # in the middle of sending a single PUT's body (a small object)
+        "put-acknowledged",  # the PUT answered, before the put returns
         "upload-created",  # multipart upload started, no part sent
         "part-half-sent",  # in the middle of sending a part's body
         "part-uploaded",  # one part acknowledged, the others in flight
@@ -134,6 +136,8 @@ def arm_s3(store: S3Store, phase: str) -> None:
             request.body = HalfSentBody(request.body, size, phase)
 
     hooks = {
+        "put-half-sent": ("before-send.s3.PutObject", send_half),
+        "put-acknowledged": ("after-call.s3.PutObject", kill),
         "upload-created": ("after-call.s3.CreateMultipartUpload", kill),
         "part-half-sent": ("before-send.s3.UploadPart", send_half),
         "part-uploaded": ("after-call.s3.UploadPart", kill),
@@ -157,7 +161,9 @@ def open_store(args: argparse.Namespace) -> ObjectStore:
     )
 
 
-def write_once(store: ObjectStore, args: argparse.Namespace, number: int, phase: str) -> None:
+def write_once(
+    store: ObjectStore, args: argparse.Namespace, number: int, phase: str, size: int
+) -> None:
     signal.alarm(ALARM_SECONDS)
     if phase != "-":
         if phase not in PHASES[args.backend]:
@@ -167,7 +173,7 @@ def write_once(store: ObjectStore, args: argparse.Namespace, number: int, phase:
         else:
             arm_s3(store, phase)
     say(f"start {number}")
-    store.put(args.key, version_bytes(number, args.size))
+    store.put(args.key, version_bytes(number, size))
     say(f"done {number}")
 
 
@@ -175,14 +181,14 @@ def serve(args: argparse.Namespace) -> None:
     store = open_store(args)
     say("ready")
     for line in sys.stdin:
-        command, number, phase = line.split()
+        command, number, phase, size = line.split()
         if command != "write":
             raise ValueError(f"unknown command {line!r}")
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                write_once(store, args, int(number), phase)
+                write_once(store, args, int(number), phase, int(size))
                 code = 0
             finally:
                 os._exit(code)
@@ -196,7 +202,6 @@ def serve(args: argparse.Namespace) -> None:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--key", required=True)
-    parser.add_argument("--size", type=int, required=True)
     backends = parser.add_subparsers(dest="backend", required=True)
     backends.add_parser("local").add_argument("root")
     s3 = backends.add_parser("s3")
