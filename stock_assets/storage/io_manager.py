@@ -6,14 +6,14 @@ or the manager's default. Partitioned values travel as ``{partition_key: value}`
 directions, so a single-run backfill writes and reads several partitions in one step.
 
 Two per-asset options in definition metadata:
-- ``"archive": True`` also keeps every write under an immutable key
-  (``<asset key path>/_history/<partition>/<time>_<run id>.<ext>``): nothing fetched is lost.
+- ``"archive": True`` also keeps every distinct value under an immutable key
+  (``<asset key path>/_history/<partition>/<time>_<sha256>.<ext>``, see `.archive`): nothing
+  fetched is lost, and nothing already archived is written again.
 - An asset that reads its own stored value with `read_current` (read-modify-write) gets its
   write made conditional on that version, so a concurrent writer cannot be silently overwritten.
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any, get_args
 
 import dagster as dg
@@ -21,6 +21,7 @@ import pandas as pd
 from pydantic import PrivateAttr
 
 from stock_assets.progress import EVERY_SYMBOL_UP_TO
+from stock_assets.storage.archive import archive_once, content_sha256, entry_key
 from stock_assets.storage.formats import Format, UnreadableObjectError, get_format
 from stock_assets.storage.objects import CorruptObject, ObjectVersion
 from stock_assets.storage.resources import ObjectStoreResource
@@ -34,10 +35,9 @@ def object_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format) -> st
     return f"{path}/{partition}.{fmt.extension}" if partition else f"{path}.{fmt.extension}"
 
 
-def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, run_id: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, sha256: str) -> str:
     folder = f"{'/'.join(asset_key.path)}/_history/{partition or '_'}"
-    return f"{folder}/{stamp}_{run_id[:8]}.{fmt.extension}"
+    return entry_key(folder, sha256, fmt.extension)
 
 
 class StoredPartitions(Mapping[str, Any]):
@@ -183,11 +183,11 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         key = object_key(context.asset_key, partition, fmt)
         info: dict[str, Any] = {}
         if archive:
-            kept = store.put(
-                archive_key(context.asset_key, partition, fmt, context.run_id), data,
-                if_absent=True, content_type=fmt.content_type,
+            sha256 = content_sha256(value, data)
+            info["archived_uri"] = archive_once(
+                store, archive_key(context.asset_key, partition, fmt, sha256), data,
+                content_type=fmt.content_type,
             )
-            info["archived_uri"] = kept.uri
         expected = self._expected.pop(key, _UNCONDITIONAL)
         conditions = (
             {} if expected is _UNCONDITIONAL

@@ -85,6 +85,13 @@ class ObjectStore(ABC):
         return self._head(key)
 
     @abstractmethod
+    def list(self, prefix: str = "") -> list[str]:
+        """The keys of the objects whose key starts with `prefix`, sorted.
+
+        Only published objects: no temporary files, no incomplete uploads.
+        """
+
+    @abstractmethod
     def _publish(
         self, key: str, data: bytes, sha256: str, if_match: str | None, if_absent: bool,
         content_type: str,

@@ -100,3 +100,18 @@ def test_the_next_fetch_plan_knows_the_last_stored_day(tmp_path, sample_server, 
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance, **run)
     assert result.success
     assert last_stored_trade_date(instance, "AAPL") == date(2013, 3, 1)
+
+
+def test_a_rerun_on_unchanged_answers_archives_nothing_and_leaves_no_locks(
+    tmp_path, sample_server, instance
+):
+    resources = loopback_resources(tmp_path, sample_server)
+    history = tmp_path / "objects" / "raw_quotes" / "_history" / "AAPL"
+    archived = []
+    for _ in range(3):
+        dg.materialize([*ASSETS], selection=["raw_quotes"], partition_key="AAPL",
+                       resources=resources, instance=instance)
+        archived.append(sorted(path.name for path in history.iterdir()))
+
+    assert archived[2] == archived[1], "the third run archived an answer already archived"
+    assert list((tmp_path / "objects" / ".locks").iterdir()) == []

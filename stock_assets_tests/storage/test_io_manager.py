@@ -299,11 +299,65 @@ def test_archive_keeps_every_write_under_history(backend: Backend, io_manager):
     latest = materializations(results[-1], "quotes")["IBM"]
     archived_uri = latest["archived_uri"].path
     assert archived_uri in {backend.store.uri(key) for key in archived}
-    assert results[-1].run_id[:8] in archived_uri
+    assert sha256_hex(backend.read_raw("market/quotes/IBM.json")) in archived_uri
     assert latest["uri"].path == backend.store.uri("market/quotes/IBM.json")
     assert backend.store.get("market/quotes/IBM.json").data == backend.read_raw(
         next(key for key in archived if backend.store.uri(key) == archived_uri)
     )
+
+
+def answers_asset(bodies: list[str]) -> dg.AssetsDefinition:
+    """`market/quotes`: each run stores the next body, in a record that differs every time."""
+
+    @dg.asset(key_prefix=["market"], name="quotes", partitions_def=SYMBOLS,
+              metadata={"format": "json", "archive": True})
+    def quotes(context: dg.AssetExecutionContext) -> dict[str, dict]:
+        body = bodies.pop(0)
+        record = {"fetched_at": context.run_id, "body": body,
+                  "body_sha256": sha256_hex(body.encode())}
+        return {context.partition_key: record}
+
+    return quotes
+
+
+def test_an_answer_already_archived_is_not_archived_again(backend: Backend, io_manager):
+    bodies = ['{"close": 1}', '{"close": 1}', '{"close": 1}', '{"close": 2}', '{"close": 1}']
+    quotes = answers_asset(list(bodies))
+
+    results = [
+        dg.materialize([quotes], resources={"io_manager": io_manager}, partition_key="IBM")
+        for _ in bodies
+    ]
+
+    archived = backend.store.list("market/quotes/_history/IBM/")
+    assert archived == [key for key in backend.raw_keys() if "/_history/" in key]
+    assert [json.loads(backend.read_raw(key))["body"] for key in archived] == [
+        '{"close": 1}', '{"close": 2}'
+    ]
+    assert [key.rsplit("_", 1)[1] for key in archived] == [
+        f"{sha256_hex(body.encode())}.json" for body in ('{"close": 1}', '{"close": 2}')
+    ]
+    uris = [materializations(r, "quotes")["IBM"]["archived_uri"].path for r in results]
+    first, second = (backend.store.uri(key) for key in archived)
+    assert uris == [first, first, first, second, first]
+    assert json.loads(backend.read_raw("market/quotes/IBM.json"))["fetched_at"] == (
+        results[-1].run_id
+    )
+
+
+def test_a_value_without_an_answer_body_is_archived_once_per_content(backend, io_manager):
+    @dg.asset(key_prefix=["market"], name="quotes", metadata={"format": "json", "archive": True})
+    def quotes() -> dict:
+        return {"symbol": "IBM"}
+
+    for _ in range(3):
+        dg.materialize([quotes], resources={"io_manager": io_manager})
+
+    stored = backend.read_raw("market/quotes.json")
+    assert [key for key in backend.raw_keys() if "/_history/" in key] == [
+        backend.store.list("market/quotes/_history/_/")[0]
+    ]
+    assert backend.store.list("market/quotes/_history/")[0].endswith(f"_{sha256_hex(stored)}.json")
 
 
 def test_a_stored_partitions_input_reads_each_partition_only_when_asked(backend, io_manager):
