@@ -150,15 +150,23 @@ class AtomicIOManager(dg.ConfigurableIOManager):
                 f"stored {len(written)} objects of {context.asset_key.to_user_string()} "
                 f"({sum(i['bytes'] for i in written.values())} bytes)"
             )
-        context.add_output_metadata(self._metadata(fmt, written))
-        if len(written) > 1:
-            for partition, info in written.items():
-                context.log_event(
-                    dg.AssetObservation(
-                        asset_key=context.asset_key, partition=partition,
-                        metadata=self._metadata(fmt, {partition: info}),
-                    )
-                )
+        self._describe(context, fmt, written)
+
+    def _describe(self, context: dg.OutputContext, fmt: Format, written: dict) -> None:
+        """Put each object's metadata on its own partition's materialization.
+
+        Output metadata is copied onto every partition's materialization and `OutputContext` has
+        no per-partition call (dagster-io/dagster#18123), so partitions go through the step's
+        `add_asset_metadata(..., partition_key=...)`, the call behind
+        `AssetExecutionContext.add_asset_metadata`: one event per partition, no observations.
+        """
+        if None in written:
+            context.add_output_metadata(self._metadata(fmt, written[None]))
+            return
+        for partition, info in written.items():
+            context.step_context.add_asset_metadata(
+                self._metadata(fmt, info), asset_key=context.asset_key, partition_key=partition
+            )
 
     def store_partitions(
         self, context: dg.AssetExecutionContext, values: dict[str, Any]
@@ -172,8 +180,7 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         fmt = self.format_for(definition)
         archive = bool(definition.get("archive"))
         return {
-            partition: self._metadata(fmt, {partition: self._write(context, fmt, partition,
-                                                                   value, archive)})
+            partition: self._metadata(fmt, self._write(context, fmt, partition, value, archive))
             for partition, value in values.items()
         }
 
@@ -208,24 +215,12 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         return info
 
     @staticmethod
-    def _metadata(fmt: Format, written: dict) -> dict:
-        if len(written) == 1:
-            info = next(iter(written.values()))
-            return {
-                "format": fmt.name,
-                **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v)
-                   for k, v in info.items()},
-            }
-        # Copied onto every partition's materialization by Dagster: totals only, per-object
-        # details go into one observation per partition.
-        meta = {
+    def _metadata(fmt: Format, info: dict) -> dict:
+        """One stored object's metadata: format, where it is, its size, hash and rows."""
+        return {
             "format": fmt.name,
-            "partitions": len(written),
-            "bytes": sum(i["bytes"] for i in written.values()),
+            **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v) for k, v in info.items()},
         }
-        if all("rows" in i for i in written.values()):
-            meta["rows"] = sum(i["rows"] for i in written.values())
-        return meta
 
     def load_input(self, context: dg.InputContext) -> Any:
         upstream = context.upstream_output
