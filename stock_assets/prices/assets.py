@@ -1,8 +1,10 @@
 """Cleaned daily prices and their quarantine: each symbol's answer validated, merged into the
 stored history, adjusted for corporate actions, and checked."""
 
+from datetime import date
 
 import dagster as dg
+import pandas as pd
 
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.check_results import check_results_by_partition
@@ -166,3 +168,14 @@ def cleaned_daily_prices(
     # Stored by now (an output is handled when yielded), so each result points at its symbol's
     # materialization.
     yield from check_results_by_partition(context, checked)
+
+
+def last_stored_trade_date(io_manager: AtomicIOManager, symbol: str) -> date | None:
+    """The last trading day of the symbol's stored cleaned history (None if none is stored),
+    from the stored object's `trade_date` column: the data, not the event log, says."""
+    stored = io_manager.read_stored(
+        CLEANED, symbol, cleaned_daily_prices.metadata_by_key[CLEANED], columns=["trade_date"]
+    )
+    if stored is None or stored.empty:
+        return None
+    return pd.Timestamp(stored["trade_date"].max()).date()

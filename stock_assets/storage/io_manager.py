@@ -22,7 +22,7 @@ from pydantic import PrivateAttr
 
 from stock_assets.progress import EVERY_SYMBOL_UP_TO
 from stock_assets.storage.formats import Format, UnreadableObjectError, get_format
-from stock_assets.storage.objects import CorruptObject, ObjectVersion
+from stock_assets.storage.objects import CorruptObject, ObjectNotFound, ObjectVersion
 from stock_assets.storage.resources import ObjectStoreResource
 
 PREVIEW_ROWS = 5
@@ -125,6 +125,30 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         value, version = self._load_key(key, fmt, as_frame=as_frame)
         self._expected[key] = version.etag
         return value
+
+    def read_stored(
+        self,
+        asset_key: dg.AssetKey,
+        partition: str | None,
+        definition_metadata: Mapping[str, Any] | None,
+        *,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame | None:
+        """Another asset's stored table for `partition` (None if absent), only `columns` if given.
+
+        For a step that plans from what is stored (not from the event log) without taking the
+        asset as an input: one read of the object.
+        """
+        fmt = self.format_for(dict(definition_metadata or {}))
+        key = object_key(asset_key, partition, fmt)
+        try:
+            stored = self.store.get_store().get(key)
+        except ObjectNotFound:
+            return None
+        try:
+            return fmt.decode(stored.data, as_frame=True, columns=columns)
+        except (UnreadableObjectError, KeyError) as exc:
+            raise CorruptObject(f"{stored.version.uri} is unreadable: {exc}") from exc
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         fmt = self.format_for(context.definition_metadata)

@@ -316,3 +316,21 @@ def test_a_stored_partitions_input_reads_each_partition_only_when_asked(backend,
     assert seen["again"] == {"symbol": "AAPL"}
     assert seen["items"] == {s: {"symbol": s} for s in ["AAPL", "IBM", "MSFT"]}
     assert seen["missing"] is False
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_a_stored_table_can_be_read_column_by_column_without_a_step(
+    backend: Backend, io_manager, fmt: str
+):
+    assets = price_assets(fmt, True, {})
+    dg.materialize(assets, resources={"io_manager": io_manager}, partition_key="IBM")
+    key, definition = dg.AssetKey(["market", "prices"]), {"format": fmt}
+
+    days = io_manager.read_stored(key, "IBM", definition, columns=["trade_date"])
+    assert list(days.columns) == ["trade_date"]
+    assert pd.to_datetime(days["trade_date"]).tolist() == pd.to_datetime(
+        daily_prices("IBM")["trade_date"]
+    ).tolist()
+    whole = io_manager.read_stored(key, "IBM", definition)
+    assert list(whole.columns) == list(daily_prices("IBM").columns)
+    assert io_manager.read_stored(key, "NVDA", definition) is None
