@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from stock_assets.automation import ON_NEW_SYMBOL
+from stock_assets.catalog import GROUP, stage
 from stock_assets.ingest.batch import fetch_batch
 from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.errors import AlphaVantageError
@@ -42,7 +43,8 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
     partitions_def=symbols_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"format": "json", "archive": True},
-    group_name="ingest",
+    group_name=GROUP,
+    tags=stage("ingest"),
     kinds={"python", "json"},
     owners=["team:data-engineering"],
     code_version="1",

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from stock_assets.automation import FOLLOW_UPSTREAM
+from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
 from stock_assets.partitions import symbols_partitions
@@ -63,7 +64,8 @@ def _out(description: str, storage_format: str) -> dg.AssetOut:
         description=description,
         metadata={"format": storage_format},
         kinds={"pandas", storage_format},
-        group_name="prices",
+        group_name=GROUP,
+        tags=stage("prices"),
         owners=["team:data-engineering"],
         code_version="2",
         automation_condition=FOLLOW_UPSTREAM,
