@@ -100,6 +100,14 @@ class Settings:
     def offline(self) -> bool:
         return not isinstance(self.api_key, dg.EnvVar)
 
+    @property
+    def database_kind(self) -> str:
+        """The warehouse's kind as the UI shows it ("postgres", "sqlite"): its URL's dialect."""
+        url = self.database_url
+        url = url.get_value() if isinstance(url, dg.EnvVar) else url
+        name = sa.make_url(url).get_backend_name()
+        return "postgres" if name == "postgresql" else name
+
     @classmethod
     def from_env(cls) -> "Settings":
         data = data_dir()

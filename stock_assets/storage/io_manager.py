@@ -23,7 +23,7 @@ from pydantic import PrivateAttr
 from stock_assets.progress import EVERY_SYMBOL_UP_TO
 from stock_assets.storage.archive import archive_once, content_sha256, entry_key
 from stock_assets.storage.formats import Format, UnreadableObjectError, get_format
-from stock_assets.storage.objects import CorruptObject, ObjectVersion
+from stock_assets.storage.objects import CorruptObject, ObjectNotFound, ObjectVersion
 from stock_assets.storage.resources import ObjectStoreResource
 
 PREVIEW_ROWS = 5
@@ -126,6 +126,30 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         self._expected[key] = version.etag
         return value
 
+    def read_stored(
+        self,
+        asset_key: dg.AssetKey,
+        partition: str | None,
+        definition_metadata: Mapping[str, Any] | None,
+        *,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame | None:
+        """Another asset's stored table for `partition` (None if absent), only `columns` if given.
+
+        For a step that plans from what is stored (not from the event log) without taking the
+        asset as an input: one read of the object.
+        """
+        fmt = self.format_for(dict(definition_metadata or {}))
+        key = object_key(asset_key, partition, fmt)
+        try:
+            stored = self.store.get_store().get(key)
+        except ObjectNotFound:
+            return None
+        try:
+            return fmt.decode(stored.data, as_frame=True, columns=columns)
+        except (UnreadableObjectError, KeyError) as exc:
+            raise CorruptObject(f"{stored.version.uri} is unreadable: {exc}") from exc
+
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         fmt = self.format_for(context.definition_metadata)
         archive = bool((context.definition_metadata or {}).get("archive"))
@@ -150,15 +174,23 @@ class AtomicIOManager(dg.ConfigurableIOManager):
                 f"stored {len(written)} objects of {context.asset_key.to_user_string()} "
                 f"({sum(i['bytes'] for i in written.values())} bytes)"
             )
-        context.add_output_metadata(self._metadata(fmt, written))
-        if len(written) > 1:
-            for partition, info in written.items():
-                context.log_event(
-                    dg.AssetObservation(
-                        asset_key=context.asset_key, partition=partition,
-                        metadata=self._metadata(fmt, {partition: info}),
-                    )
-                )
+        self._describe(context, fmt, written)
+
+    def _describe(self, context: dg.OutputContext, fmt: Format, written: dict) -> None:
+        """Put each object's metadata on its own partition's materialization.
+
+        Output metadata is copied onto every partition's materialization and `OutputContext` has
+        no per-partition call (dagster-io/dagster#18123), so partitions go through the step's
+        `add_asset_metadata(..., partition_key=...)`, the call behind
+        `AssetExecutionContext.add_asset_metadata`: one event per partition, no observations.
+        """
+        if None in written:
+            context.add_output_metadata(self._metadata(fmt, written[None]))
+            return
+        for partition, info in written.items():
+            context.step_context.add_asset_metadata(
+                self._metadata(fmt, info), asset_key=context.asset_key, partition_key=partition
+            )
 
     def store_partitions(
         self, context: dg.AssetExecutionContext, values: dict[str, Any]
@@ -172,8 +204,7 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         fmt = self.format_for(definition)
         archive = bool(definition.get("archive"))
         return {
-            partition: self._metadata(fmt, {partition: self._write(context, fmt, partition,
-                                                                   value, archive)})
+            partition: self._metadata(fmt, self._write(context, fmt, partition, value, archive))
             for partition, value in values.items()
         }
 
@@ -208,24 +239,12 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         return info
 
     @staticmethod
-    def _metadata(fmt: Format, written: dict) -> dict:
-        if len(written) == 1:
-            info = next(iter(written.values()))
-            return {
-                "format": fmt.name,
-                **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v)
-                   for k, v in info.items()},
-            }
-        # Copied onto every partition's materialization by Dagster: totals only, per-object
-        # details go into one observation per partition.
-        meta = {
+    def _metadata(fmt: Format, info: dict) -> dict:
+        """One stored object's metadata: format, where it is, its size, hash and rows."""
+        return {
             "format": fmt.name,
-            "partitions": len(written),
-            "bytes": sum(i["bytes"] for i in written.values()),
+            **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v) for k, v in info.items()},
         }
-        if all("rows" in i for i in written.values()):
-            meta["rows"] = sum(i["rows"] for i in written.values())
-        return meta
 
     def load_input(self, context: dg.InputContext) -> Any:
         upstream = context.upstream_output

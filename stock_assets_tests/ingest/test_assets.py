@@ -6,13 +6,13 @@ import dagster as dg
 import pytest
 
 from stock_assets.definitions import ASSETS, CHECKS
-from stock_assets.ingest.assets import last_stored_trade_date
 from stock_assets.ingest.quota import (
     EXHAUSTED_TAG,
     QUOTA_DAY_TAG,
     materialized_by_run,
 )
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets_tests.conftest import loopback_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}  # AAPL, MSFT, IBM, GOOG, FB
@@ -94,12 +94,15 @@ def test_a_rejected_symbol_fails_the_run_by_name_and_the_others_are_kept(
 
 @pytest.mark.parametrize("run", [{"partition_key": "AAPL"}, {"tags": ALL_FIVE}])
 def test_the_next_fetch_plan_knows_the_last_stored_day(tmp_path, sample_server, instance, run):
-    """Read from the cleaned history's per-symbol observation, in single and batch runs alike."""
-    assert last_stored_trade_date(instance, "AAPL") is None
+    """Read from the stored cleaned history itself (its trade_date column), not the event log:
+    what is stored is what the next answer extends."""
     resources = loopback_resources(tmp_path, sample_server)
+    io_manager = resources["io_manager"]
+    assert last_stored_trade_date(io_manager, "AAPL") is None
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance, **run)
     assert result.success
-    assert last_stored_trade_date(instance, "AAPL") == date(2013, 3, 1)
+    assert last_stored_trade_date(io_manager, "AAPL") == date(2013, 3, 1)
+    assert last_stored_trade_date(io_manager, "NOPE") is None
 
 
 def test_a_rerun_on_unchanged_answers_archives_nothing_and_leaves_no_locks(

@@ -123,35 +123,16 @@ def test_frames_round_trip_through_dagster(backend: Backend, io_manager, fmt: st
     metadata = materializations(result, "prices")
     assert sorted(metadata, key=str) == sorted(partitions, key=str)
     for partition, meta in metadata.items():
+        # one step may write several partitions: each event describes its own object
         assert meta["format"].value == fmt
-        if len(partitions) == 1:
-            fields = {name: meta[name].value for name in OBJECT_FIELDS}
-            fields["uri"] = meta["uri"].path
-            check_object_metadata(backend, fields, object_key("prices", partition, fmt), rows=7)
-            preview = meta["preview"]
-            assert len(preview.records) == PREVIEW_ROWS
-            assert [c.name for c in preview.schema.columns] == list(daily_prices("IBM").columns)
-            assert preview.records[0].data["symbol"] == symbols[0]
-        else:
-            # one step wrote them all: every partition's event carries the totals (Dagster
-            # copies them), and one observation per partition describes its own object
-            assert meta["partitions"].value == len(partitions)
-            assert meta["rows"].value == 7 * len(partitions)
-            assert "objects" not in meta
-    if len(partitions) > 1:
-        observed = {
-            e.asset_observation_data.asset_observation.partition:
-                e.asset_observation_data.asset_observation.metadata
-            for e in result.get_asset_observation_events()
-            if e.asset_key == dg.AssetKey(["market", "prices"])
-        }
-        assert sorted(observed) == partitions
-        for name, meta in observed.items():
-            fields = {field: meta[field].value for field in OBJECT_FIELDS}
-            fields["uri"] = meta["uri"].path
-            check_object_metadata(backend, fields, object_key("prices", name, fmt), rows=7)
-        total = sum(meta["bytes"].value for meta in observed.values())
-        assert all(meta["bytes"].value == total for meta in metadata.values())
+        fields = {name: meta[name].value for name in OBJECT_FIELDS}
+        fields["uri"] = meta["uri"].path
+        check_object_metadata(backend, fields, object_key("prices", partition, fmt), rows=7)
+        preview = meta["preview"]
+        assert len(preview.records) == PREVIEW_ROWS
+        assert [c.name for c in preview.schema.columns] == list(daily_prices("IBM").columns)
+        assert {r.data["symbol"] for r in preview.records} == {partition or "IBM"}
+    assert result.get_asset_observation_events() == []
 
 
 @pytest.mark.parametrize("run", ["unpartitioned", "several partitions"])
@@ -389,3 +370,21 @@ def test_a_stored_partitions_input_reads_each_partition_only_when_asked(backend,
     assert seen["again"] == {"symbol": "AAPL"}
     assert seen["items"] == {s: {"symbol": s} for s in ["AAPL", "IBM", "MSFT"]}
     assert seen["missing"] is False
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_a_stored_table_can_be_read_column_by_column_without_a_step(
+    backend: Backend, io_manager, fmt: str
+):
+    assets = price_assets(fmt, True, {})
+    dg.materialize(assets, resources={"io_manager": io_manager}, partition_key="IBM")
+    key, definition = dg.AssetKey(["market", "prices"]), {"format": fmt}
+
+    days = io_manager.read_stored(key, "IBM", definition, columns=["trade_date"])
+    assert list(days.columns) == ["trade_date"]
+    assert pd.to_datetime(days["trade_date"]).tolist() == pd.to_datetime(
+        daily_prices("IBM")["trade_date"]
+    ).tolist()
+    whole = io_manager.read_stored(key, "IBM", definition)
+    assert list(whole.columns) == list(daily_prices("IBM").columns)
+    assert io_manager.read_stored(key, "NVDA", definition) is None
