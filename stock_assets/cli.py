@@ -119,7 +119,8 @@ def describe_checks(evaluations: Sequence[dg.AssetCheckEvaluation]) -> list[str]
 def report_removed_symbols(database: DatabaseResource, watchlist: list[str]) -> None:
     """Rows of symbols no longer in the watchlist stay in the table: say so, and how to remove
     them, rather than keep them silently."""
-    removed = sorted(database.stored_symbols() - set(watchlist))
+    with dg.build_resources({"database": database}) as resources:  # resolves its EnvVar
+        removed = sorted(resources.database.stored_symbols() - set(watchlist))
     if removed:
         print(
             f"note: daily_prices still holds {', '.join(removed)}, no longer in the watchlist "

@@ -65,6 +65,7 @@ def build_resources(settings: Settings) -> dict:
             max_concurrent_requests=settings.max_concurrent_requests,
             premium=settings.premium,
             full_history=settings.full_history,
+            datatype=settings.datatype,
         ),
         "object_store": store,
         "io_manager": AtomicIOManager(store=store, default_format="parquet"),

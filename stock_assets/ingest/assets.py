@@ -9,7 +9,7 @@ from stock_assets.automation import ON_NEW_SYMBOL
 from stock_assets.catalog import GROUP, stage
 from stock_assets.ingest.batch import fetch_batch
 from stock_assets.ingest.budget import quota_day
-from stock_assets.ingest.errors import AlphaVantageError
+from stock_assets.ingest.errors import AlphaVantageError, SymbolRejected
 from stock_assets.ingest.fetch_plan import choose_outputsize
 from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
@@ -78,11 +78,24 @@ def raw_quotes(
         for symbol in symbols
     }
 
+    request = {"adjusted": alphavantage.premium, "datatype": alphavantage.datatype}
+    partial: dict[str, str] = {}
+
     def fetch(symbol: str) -> dict:
         """The answer as the record that gets stored: its body is held once, not twice."""
-        answer = client.fetch_daily(symbol, adjusted=alphavantage.premium,
-                                    outputsize=sizes[symbol])
-        return answer.to_record()
+        try:
+            return client.fetch_daily(symbol, outputsize=sizes[symbol], **request).to_record()
+        except SymbolRejected as refused:
+            if sizes[symbol] != "full":
+                raise
+            # Alpha Vantage answers "Invalid API call" to outputsize=full for some symbols whose
+            # compact answer works (RomelTorres/alpha_vantage#173, #183): take the last 100 days.
+            record = client.fetch_daily(symbol, outputsize="compact", **request).to_record()
+            partial[symbol] = record["partial_history"] = (
+                f"outputsize=full was refused ({refused.detail}); compact (the last 100 days) "
+                f"was fetched instead, so the history is partial"
+            )
+            return record
 
     progress = Progress(context.log, len(symbols))
 
@@ -93,6 +106,8 @@ def raw_quotes(
     workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
     batch = fetch_batch(fetch, symbols, workers=workers, on_answer=fetched)
     records = batch.answers
+    for symbol, why in partial.items():
+        context.log.warning(f"{symbol}: {why}")
     if not batch.unfetched:
         yield dg.Output(records)
         return
