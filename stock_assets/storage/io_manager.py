@@ -11,6 +11,10 @@ Two per-asset options in definition metadata:
   fetched is lost, and nothing already archived is written again.
 - An asset that reads its own stored value with `read_current` (read-modify-write) gets its
   write made conditional on that version, so a concurrent writer cannot be silently overwritten.
+
+A value stored in another format than the configured one (the format was switched) is found and
+read all the same; its next write stores it in the new format and only then removes the old
+object, so a switch never loses history and leaves no orphan.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -22,7 +26,7 @@ from pydantic import PrivateAttr
 
 from stock_assets.progress import EVERY_SYMBOL_UP_TO
 from stock_assets.storage.archive import archive_once, content_sha256, entry_key
-from stock_assets.storage.formats import Format, UnreadableObjectError, get_format
+from stock_assets.storage.formats import FORMATS, Format, UnreadableObjectError, get_format
 from stock_assets.storage.objects import CorruptObject, ObjectNotFound, ObjectVersion
 from stock_assets.storage.resources import ObjectStoreResource
 
@@ -86,6 +90,7 @@ class AtomicIOManager(dg.ConfigurableIOManager):
     store: dg.ResourceDependency[ObjectStoreResource]
     default_format: str = "parquet"
     _expected: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _superseded: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def format_for(self, definition_metadata: dict | None) -> Format:
         return get_format((definition_metadata or {}).get("format", self.default_format))
@@ -119,12 +124,29 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         asset_key = asset_key or context.asset_key
         fmt = self.format_for(context.assets_def.metadata_by_key[asset_key])
         key = object_key(asset_key, partition, fmt)
-        if self.store.get_store().head(key) is None:
+        found = self._find(asset_key, partition, fmt)
+        if found is None:
             self._expected[key] = None
             return None
-        value, version = self._load_key(key, fmt, as_frame=as_frame)
-        self._expected[key] = version.etag
+        stored_key, stored_fmt = found
+        value, version = self._load_key(stored_key, stored_fmt, as_frame=as_frame)
+        if stored_key == key:
+            self._expected[key] = version.etag
+        else:  # written anew in this format, then the old object goes
+            self._expected[key] = None
+            self._superseded[key] = stored_key
         return value
+
+    def _find(
+        self, asset_key: dg.AssetKey, partition: str | None, fmt: Format
+    ) -> tuple[str, Format] | None:
+        """Where the value is stored: in `fmt`, else in another format (a switched format)."""
+        store = self.store.get_store()
+        for candidate in [fmt, *(f for f in FORMATS.values() if f != fmt)]:
+            key = object_key(asset_key, partition, candidate)
+            if store.head(key) is not None:
+                return key, candidate
+        return None
 
     def read_stored(
         self,
@@ -139,8 +161,10 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         For a step that plans from what is stored (not from the event log) without taking the
         asset as an input: one read of the object.
         """
-        fmt = self.format_for(dict(definition_metadata or {}))
-        key = object_key(asset_key, partition, fmt)
+        found = self._find(asset_key, partition, self.format_for(dict(definition_metadata or {})))
+        if found is None:
+            return None
+        key, fmt = found
         try:
             stored = self.store.get_store().get(key)
         except ObjectNotFound:
@@ -226,6 +250,11 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             else {"if_match": expected}
         )
         version = store.put(key, data, content_type=fmt.content_type, **conditions)
+        superseded = self._superseded.pop(key, None)
+        if superseded is not None:
+            store.delete(superseded)
+            info["migrated_from"] = store.uri(superseded)
+            context.log.info(f"{store.uri(superseded)} is now {version.uri}; the old one is gone")
         if log:
             context.log.info(
                 f"stored {version.uri} ({version.size} bytes, sha256 {version.sha256[:12]}…)"
@@ -251,10 +280,18 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         fmt = self.format_for(upstream.definition_metadata if upstream else None)
         as_frame = _wants_frame(context.dagster_type)
         asset_key = context.asset_key
+        def load(partition: str | None) -> Any:
+            try:
+                return self._load_key(object_key(asset_key, partition, fmt), fmt,
+                                      as_frame=as_frame)[0]
+            except ObjectNotFound:
+                found = self._find(asset_key, partition, fmt)  # stored before a format switch
+                if found is None:
+                    raise
+                return self._load_key(*found, as_frame=as_frame)[0]
+
         if not context.has_asset_partitions:
-            return self._load_key(object_key(asset_key, None, fmt), fmt, as_frame=as_frame)[0]
-        def load(partition: str) -> Any:
-            return self._load_key(object_key(asset_key, partition, fmt), fmt, as_frame=as_frame)[0]
+            return load(None)
 
         if context.dagster_type.typing_type is StoredPartitions:
             return StoredPartitions(context.asset_partition_keys, load)

@@ -195,6 +195,15 @@ class LocalFolderStore(ObjectStore):
         except FileNotFoundError:
             return None
 
+    def _delete(self, key: str) -> None:
+        path = self._path(key)
+        with self._locked(path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return
+            _fsync_dir(path.parent)
+
     def list(self, prefix: str = "") -> list[str]:
         folder = prefix.rpartition("/")[0]
         base = self._path(folder) if folder else self.root
