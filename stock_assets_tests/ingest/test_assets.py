@@ -83,7 +83,7 @@ def test_the_api_saying_the_quota_is_spent_stops_the_batch_too(
 def test_a_rejected_symbol_fails_the_run_by_name_and_the_others_are_kept(
     tmp_path, sample_server, instance
 ):
-    sample_server.fail("IBM", "error_invalid_call")
+    sample_server.fail("IBM", "error_invalid_call", sticky=True)  # whatever the outputsize
     result = _run(tmp_path, sample_server, instance)
     assert not result.success
     assert _materialized(instance, result) == ["AAPL", "FB", "GOOG", "MSFT"]
