@@ -82,7 +82,8 @@ def raw_quotes(
     symbols = context.partition_keys
     sizes = {
         symbol: choose_outputsize(
-            last_stored_trade_date(context.instance, symbol), today, full_allowed=full_allowed
+            symbol, last_stored_trade_date(context.instance, symbol), today,
+            full_allowed=full_allowed,
         )
         for symbol in symbols
     }
