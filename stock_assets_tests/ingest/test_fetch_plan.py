@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from stock_assets.exchanges import exchange_of
 from stock_assets.ingest.fetch_plan import SAFETY_SESSIONS, choose_outputsize
 from stock_assets.ingest.sample_source import COMPACT_ROWS
 from stock_assets.trading_calendar import sessions_between
@@ -54,3 +55,16 @@ def test_weekend_today_counts_no_extra_sessions():
     assert choose_outputsize("IBM", boundary, saturday, full_allowed=True) == "compact"
     older = sessions_back(LONGEST_GAP + 1, friday)
     assert choose_outputsize("IBM", older, saturday, full_allowed=True) == "full"
+
+
+@pytest.mark.parametrize("symbol", ["GPV.TRV", "MBG.DEX", "600104.SHH"])
+def test_the_gap_is_counted_in_sessions_of_the_symbols_own_exchange(symbol):
+    """Compact holds the symbol's last 100 rows, so its own exchange's sessions are what count:
+    the boundary sits where the NYSE's count would misplace it."""
+    exchange = exchange_of(symbol)
+    sessions = sessions_between(date(TODAY.year - 1, 1, 1), TODAY, exchange)
+    boundary, older = sessions[-1 - LONGEST_GAP].date(), sessions[-2 - LONGEST_GAP].date()
+    nyse_count = len(sessions_between(older, TODAY)) - 1
+    assert nyse_count != LONGEST_GAP + 1  # the NYSE's calendar would put the boundary elsewhere
+    assert choose_outputsize(symbol, boundary, TODAY, full_allowed=True) == "compact"
+    assert choose_outputsize(symbol, older, TODAY, full_allowed=True) == "full"

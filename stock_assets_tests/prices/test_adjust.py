@@ -1,12 +1,7 @@
-import gzip
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from stock_assets.ingest.answers import Answer
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED
 from stock_assets.prices import schema
 from stock_assets.prices.adjust import (
@@ -16,7 +11,13 @@ from stock_assets.prices.adjust import (
     adjustment_factors,
 )
 from stock_assets.prices.validate import clean_answer
-from stock_assets_tests.prices.sample import clean_sample, edited, sample_answer
+from stock_assets_tests.prices.sample import (
+    REAL_DATA,
+    clean_sample,
+    edited,
+    real_answer,
+    sample_answer,
+)
 
 
 def on(frame: pd.DataFrame, day: str) -> pd.Series:
@@ -133,21 +134,7 @@ def test_row_order_does_not_matter(aapl):
     pd.testing.assert_frame_equal(adjusted.reset_index(drop=True), expected)
 
 
-REAL_ANSWERS = Path(__file__).resolve().parents[1] / "data" / "realav"
-REAL_ADJUSTED = [
-    entry for entry in json.loads((REAL_ANSWERS / "manifest.json").read_bytes())["data"]
-    if entry["function"] == "TIME_SERIES_DAILY_ADJUSTED"
-]
-
-
-def real_answer(entry: dict) -> Answer:
-    body = gzip.decompress((REAL_ANSWERS / f"{entry['file']}.gz").read_bytes())
-    return Answer(
-        symbol=entry["symbol"], function=entry["function"], outputsize="full",
-        datatype=entry["datatype"], source="alphavantage",
-        url="https://www.alphavantage.co/query", fetched_at="2024-01-01T00:00:00+00:00",
-        status_code=200, content_type="", body=body,
-    )
+REAL_ADJUSTED = [entry for entry in REAL_DATA if entry["function"] == "TIME_SERIES_DAILY_ADJUSTED"]
 
 
 @pytest.mark.parametrize("entry", REAL_ADJUSTED, ids=[e["id"] for e in REAL_ADJUSTED])
