@@ -23,6 +23,7 @@ from stock_assets.alerts import first_error
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
 from stock_assets.settings import Settings
+from stock_assets.warehouse.resources import DatabaseResource
 from stock_assets.watchlist import validate_symbol
 
 
@@ -115,9 +116,22 @@ def describe_checks(evaluations: Sequence[dg.AssetCheckEvaluation]) -> list[str]
     return phrases
 
 
+def report_removed_symbols(database: DatabaseResource, watchlist: list[str]) -> None:
+    """Rows of symbols no longer in the watchlist stay in the table: say so, and how to remove
+    them, rather than keep them silently."""
+    with dg.build_resources({"database": database}) as resources:  # resolves its EnvVar
+        removed = sorted(resources.database.stored_symbols() - set(watchlist))
+    if removed:
+        print(
+            f"note: daily_prices still holds {', '.join(removed)}, no longer in the watchlist "
+            f"(STOCK_ASSETS_SYMBOLS); delete their rows with SQL if you no longer want them: "
+            f"DELETE FROM daily_prices WHERE symbol IN ({', '.join(repr(s) for s in removed)})"
+        )
+
+
 def materialize(symbols: list[str], *, verbose: bool = False) -> int:
     """Run every asset for each symbol; print one line per symbol; return the exit code."""
-    from stock_assets.definitions import defs
+    from stock_assets.definitions import defs, settings
 
     job = defs.resolve_job_def("refresh_all")
     print(f"source:   {defs.resources['alphavantage'].describe()}")
@@ -150,6 +164,7 @@ def materialize(symbols: list[str], *, verbose: bool = False) -> int:
             else:
                 failed.append(symbol)
                 print(f"{head} FAILED {where}: {_first_error(result)}{checks}")
+    report_removed_symbols(defs.resources["database"], settings.symbols)
     hint = "" if verbose else " (tracebacks: the runs' logs, or --verbose)"
     print(
         f"{len(symbols) - len(failed)} of {len(symbols)} symbols materialized"

@@ -15,13 +15,24 @@ from stock_assets.settings import Settings
 from stock_assets.storage.formats import get_format
 from stock_assets.storage.io_manager import AtomicIOManager
 from stock_assets.storage.resources import ObjectStoreResource
-from stock_assets.warehouse.assets import daily_prices_table
+from stock_assets.warehouse.assets import daily_prices_table, with_database_kind
 from stock_assets.warehouse.checks import table_matches_stored_prices
 from stock_assets.warehouse.resources import DatabaseResource
 
-ASSETS = [raw_quotes, cleaned_daily_prices, daily_prices_table]
 CHECKS = [table_matches_stored_prices]
 
+
+def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """The three assets, the table showing the configured database as its kind."""
+    return [
+        raw_quotes,
+        cleaned_daily_prices,
+        with_database_kind(daily_prices_table, settings.database_kind),
+    ]
+
+
+settings = Settings.from_env()
+ASSETS = build_assets(settings)
 refresh_all = dg.define_asset_job(
     "refresh_all",
     selection=dg.AssetSelection.assets(*ASSETS),
@@ -54,6 +65,7 @@ def build_resources(settings: Settings) -> dict:
             max_concurrent_requests=settings.max_concurrent_requests,
             premium=settings.premium,
             full_history=settings.full_history,
+            datatype=settings.datatype,
         ),
         "object_store": store,
         "io_manager": AtomicIOManager(store=store, default_format="parquet"),
@@ -62,7 +74,6 @@ def build_resources(settings: Settings) -> dict:
     }
 
 
-settings = Settings.from_env()
 check_formats(ASSETS, "parquet")
 defs = dg.Definitions(
     assets=ASSETS,

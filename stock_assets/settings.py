@@ -42,6 +42,13 @@ def resolve(value: object) -> object:
     return value.get_value() if hasattr(value, "env_var_name") else value
 
 
+def _env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(sorted(choices))}")
+    return value
+
+
 def data_dir() -> Path:
     """Where the offline defaults live: ``STOCK_ASSETS_DATA_DIR``, else ``./stock_assets_data``."""
     return Path(os.environ.get("STOCK_ASSETS_DATA_DIR", "").strip() or DEFAULT_DATA_DIR).absolute()
@@ -87,6 +94,7 @@ class Settings:
     max_concurrent_requests: int | dg.EnvVar
     premium: bool
     full_history: bool
+    datatype: str
     storage_url: str | dg.EnvVar
     database_url: str | dg.EnvVar
     auto_migrate: bool
@@ -99,6 +107,14 @@ class Settings:
     @property
     def offline(self) -> bool:
         return not isinstance(self.api_key, dg.EnvVar)
+
+    @property
+    def database_kind(self) -> str:
+        """The warehouse's kind as the UI shows it ("postgres", "sqlite"): its URL's dialect."""
+        url = self.database_url
+        url = url.get_value() if isinstance(url, dg.EnvVar) else url
+        name = sa.make_url(url).get_backend_name()
+        return "postgres" if name == "postgresql" else name
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -114,6 +130,7 @@ class Settings:
             max_concurrent_requests=_env_int("ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS", 4),
             premium=_env_bool("ALPHAVANTAGE_PREMIUM", False),
             full_history=_env_bool("ALPHAVANTAGE_FULL_HISTORY", True),
+            datatype=_env_choice("ALPHAVANTAGE_DATATYPE", "json", {"json", "csv"}),
             storage_url=_env("STOCK_ASSETS_STORAGE_URL", str(data / "objects")),
             database_url=_env(
                 "STOCK_ASSETS_DATABASE_URL", f"sqlite:///{data / 'stock_assets.sqlite'}"

@@ -1,5 +1,6 @@
-"""Issue 7 as a person sees it: `dagster dev` on the offline defaults, one partition launched by
-clicking in a real Chromium, and the price chart on the cleaned prices' materialization."""
+"""Issue 7 as a person sees it: `dagster dev` on the offline defaults, the asset graph open with
+every asset in view, one partition launched by clicking in a real Chromium, and the cleaned
+prices' one materialization of that symbol carrying its figures and its price chart."""
 
 import base64
 import contextlib
@@ -255,20 +256,33 @@ query ($runId: ID!) { runOrError(runId: $runId) { __typename
 } }
 """
 RUN_DONE = {"SUCCESS", "FAILURE", "CANCELED"}
+RUN_ASSET_EVENTS_QUERY = """
+query ($runId: ID!) { runOrError(runId: $runId) { ... on Run { eventConnection(limit: 10000) {
+    events { __typename
+        ... on MaterializationEvent { assetKey { path } partition metadataEntries { label } }
+        ... on ObservationEvent { assetKey { path } partition }
+    }
+} } } }
+"""
+FIGURES = ("rows", "rows_added", "rows_quarantined", "first_trade_date", "last_trade_date")
+
+
+def _asset_events(dev: DagsterDev, run_id: str) -> list[dict]:
+    """The run's materialization and observation events, as the UI's event log has them."""
+    events = dev.graphql(RUN_ASSET_EVENTS_QUERY, {"runId": run_id})["runOrError"]
+    kinds = {"MaterializationEvent", "ObservationEvent"}
+    return [e for e in events["eventConnection"]["events"] if e["__typename"] in kinds]
 
 
 def _open_asset_graph(page: Page, dev: DagsterDev, shots: Screenshots) -> None:
     page.goto(f"{dev.url}/asset-groups")
     materialize_all = page.get_by_role("button", name="Materialize all…")
     expect(materialize_all).to_be_enabled(timeout=UI_TIMEOUT_MS)
-    # The graph opens with one box per group; the asset names show once the groups unfold.
-    expect(page.get_by_role("img", name="unfold_more").first).to_be_visible(timeout=UI_TIMEOUT_MS)
-    page.get_by_role("button", name="settings", exact=True).click()
-    page.get_by_role("menuitem", name=re.compile("Expand all groups")).click()
-    page.keyboard.press("Escape")
+    # One group: the graph opens with every asset in view, nothing to unfold.
     for name in ASSETS_SHOWN:
         expect(page.get_by_text(name, exact=True).first).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"^Loading"))).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("img", name="unfold_more")).to_have_count(0)
     shots.take(page, "asset-graph")
 
 
@@ -316,6 +330,9 @@ def _open_price_chart(page: Page, dev: DagsterDev, shots: Screenshots):
     page.wait_for_url(re.compile(rf"partition={SYMBOL}"), timeout=UI_TIMEOUT_MS)
     chart_row = page.get_by_role("row", name=re.compile(r"^price_chart\b"))
     expect(chart_row).to_be_visible(timeout=UI_TIMEOUT_MS)
+    # The same event carries the symbol's figures: one event per symbol, nothing to pick.
+    for label in FIGURES:
+        expect(page.get_by_role("row", name=re.compile(rf"^{label}\b"))).to_be_visible()
     shots.take(page, f"cleaned-prices-{SYMBOL}")
     chart_row.get_by_text("[Show Markdown]").click()
     dialog = page.get_by_role("dialog").filter(has_text="price_chart")
@@ -348,6 +365,13 @@ def test_one_partition_launched_by_clicking_shows_its_price_chart(
             assert tags["dagster/partition"] == SYMBOL
             selected = {"/".join(key["path"]) for key in run["assetSelection"]}
             assert set(ASSETS_SHOWN) <= selected
+
+            events = _asset_events(dagster_dev, run_id)
+            assert [e for e in events if e["__typename"] == "ObservationEvent"] == []
+            (cleaned,) = [e for e in events if e["assetKey"]["path"] == ["cleaned_daily_prices"]]
+            assert cleaned["partition"] == SYMBOL
+            labels = {entry["label"] for entry in cleaned["metadataEntries"]}
+            assert {*FIGURES, "price_chart"} <= labels
 
             image = _open_price_chart(page, dagster_dev, shots)
             assert (image.get_attribute("alt") or "").startswith(SYMBOL)

@@ -2,6 +2,7 @@
 variables the test sets; and the check outcomes it prints, phrased from real check evaluations."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,14 @@ def test_postgres_url_loads_every_symbol_and_prints_the_split_warnings(
 
 
 @pytest.mark.slow
+def documented_variables() -> set[str]:
+    """The first variable named on each row of the README's configuration table."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("| variable | default | meaning |"):]
+    table = table[: table.index("\n\n")]
+    return set(re.findall(r"^\| `([A-Z_]+)`", table, re.MULTILINE))
+
+
 def test_every_documented_variable_set_shows_values_never_secrets(
     tmp_path, sample_server, moto_endpoint, s3_client, s3_bucket, make_postgres_database
 ):
@@ -90,6 +99,7 @@ def test_every_documented_variable_set_shows_values_never_secrets(
         "ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS": "2",
         "ALPHAVANTAGE_PREMIUM": "false",
         "ALPHAVANTAGE_FULL_HISTORY": "true",
+        "ALPHAVANTAGE_DATATYPE": "csv",
         "STOCK_ASSETS_SYMBOLS": "IBM,FB",
         "STOCK_ASSETS_DATA_DIR": str(tmp_path / "data"),
         "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
@@ -102,8 +112,10 @@ def test_every_documented_variable_set_shows_values_never_secrets(
         "STOCK_ASSETS_AUTO_MIGRATE": "true",
         "DAGSTER_PG_URL": dagster_db.render_as_string(hide_password=False),
     }
+    assert set(env) == documented_variables()
     result = _materialize(tmp_path, **env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert {r["datatype"] for r in sample_server.requests} == {"csv"}
     header = result.stdout.splitlines()[:4]
     assert header == [
         f"source:   Alpha Vantage at {sample_server.url}, free (daily endpoint) plan, "
@@ -208,3 +220,18 @@ def test_checks_that_warned_or_failed_are_phrased_with_their_key_figure():
         "FAILED no_gaps_beyond_holidays: 1 missing session (2001-09-10)",
         "FAILED a_future_check: something 3",
     ]
+
+
+@pytest.mark.slow
+def test_symbols_removed_from_the_watchlist_are_reported_with_how_to_remove_them(tmp_path):
+    first = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS="FB,GOOG")
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "note:" not in first.stdout
+    second = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS="FB")
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert (
+        "note: daily_prices still holds GOOG, no longer in the watchlist (STOCK_ASSETS_SYMBOLS)"
+        in second.stdout
+    )
+    assert "DELETE FROM daily_prices WHERE symbol IN ('GOOG')" in second.stdout
+    _assert_quiet(second)

@@ -280,3 +280,41 @@ def test_definitions_validate(tmp_path):
         _dagster("definitions", "validate", "-m", "stock_assets.definitions"), {}, tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_switching_the_prices_format_keeps_the_history_and_leaves_no_orphan(
+    tmp_path, sample_server, moto_endpoint, s3_client, s3_bucket, make_postgres_database
+):
+    """parquet -> csv -> json -> parquet, with compact answers (100 days) in between: the stored
+    history is found whatever its format, migrated, and the table never loses a row."""
+    sample_server.api_key = CANARY
+    database = make_postgres_database()
+    env = {
+        **_nothing_set(),
+        "ALPHAVANTAGE_API_KEY": CANARY,
+        "ALPHAVANTAGE_BASE_URL": sample_server.url,
+        "ALPHAVANTAGE_REQUESTS_PER_SECOND": "0",
+        "ALPHAVANTAGE_REQUESTS_PER_MINUTE": "0",
+        "ALPHAVANTAGE_REQUESTS_PER_DAY": "0",
+        "STOCK_ASSETS_SYMBOLS": "AAPL",
+        "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
+        "STOCK_ASSETS_DATABASE_URL": database,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }
+    engine = sa.create_engine(database)
+    for number, fmt in enumerate(["parquet", "csv", "json", "parquet"]):
+        run_env = {**env, "STOCK_ASSETS_PRICES_FORMAT": fmt,
+                   "ALPHAVANTAGE_FULL_HISTORY": "true" if number == 0 else "false"}
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("stock-assets")), "materialize"],
+            env=run_env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "history_never_shrinks" not in result.stdout, result.stdout
+        assert sample_server.requests[-1]["outputsize"] == ("full" if number == 0 else "compact")
+        cleaned = sorted(k for k in _all_objects(s3_client, s3_bucket)
+                         if k.startswith("prices/cleaned_daily_prices/"))
+        assert cleaned == [f"prices/cleaned_daily_prices/AAPL.{fmt}"], (fmt, cleaned)
+        assert len(_table(engine, "AAPL")) == 3270, fmt
+    engine.dispose()

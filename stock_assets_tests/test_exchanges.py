@@ -10,8 +10,7 @@ import pytest
 
 from stock_assets.exchanges import NYSE, SUFFIXES, UnknownExchangeSuffix, exchange_of
 from stock_assets.trading_calendar import calendar
-from stock_assets_tests import symbol_run
-from stock_assets_tests.prices.sample import REAL_ANSWERS, REAL_DATA
+from stock_assets_tests import real_answers, symbol_run
 
 
 @pytest.mark.parametrize(
@@ -43,12 +42,12 @@ def test_gpv_trv_loads_juneteenth_into_the_table_through_a_dagster_run(tmp_path)
     """Issue 12 item 12: GPV.TRV's 2023-06-19 (Juneteenth: NYSE closed, TSX Venture open) was
     quarantined, the blocking check failed and the table got no rows. Now every row lands,
     nothing is quarantined (as the manifest expects) and every check passes."""
-    [entry] = [e for e in REAL_DATA if e["symbol"] == "GPV.TRV"]
+    [entry] = [e for e in real_answers.DATA if e["symbol"] == "GPV.TRV"]
     ours = ("ALPHAVANTAGE_", "STOCK_ASSETS_", "DAGSTER_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     run = subprocess.run(
         [sys.executable, symbol_run.__file__, str(tmp_path), "GPV.TRV",
-         str(REAL_ANSWERS / f"{entry['file']}.gz")],
+         str(real_answers.FOLDER / f"{entry['file']}.gz")],
         env={**env, "STOCK_ASSETS_SYMBOLS": "AAPL,GPV.TRV"},
         capture_output=True, text=True, timeout=300,
     )

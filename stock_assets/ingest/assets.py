@@ -1,34 +1,22 @@
 """The raw-quotes asset: each symbol's Alpha Vantage answer, verbatim, with how it was fetched."""
 
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from stock_assets.automation import ON_NEW_SYMBOL
+from stock_assets.catalog import GROUP, stage
 from stock_assets.ingest.batch import fetch_batch
 from stock_assets.ingest.budget import quota_day
-from stock_assets.ingest.errors import AlphaVantageError
+from stock_assets.ingest.errors import AlphaVantageError, SymbolRejected
 from stock_assets.ingest.fetch_plan import choose_outputsize
 from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.partitions import symbols_partitions
+from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets.progress import Progress
 from stock_assets.storage.io_manager import AtomicIOManager
-
-CLEANED_KEY = dg.AssetKey("cleaned_daily_prices")
-
-
-def last_stored_trade_date(instance: dg.DagsterInstance, symbol: str) -> date | None:
-    """The last trading day the stored cleaned history holds, from the symbol's latest
-    observation (recorded once the history is stored)."""
-    result = instance.fetch_observations(
-        dg.AssetRecordsFilter(asset_key=CLEANED_KEY, asset_partitions=[symbol]), limit=1
-    )
-    observation = result.records[0].asset_observation if result.records else None
-    last = observation.metadata.get("last_trade_date") if observation else None
-    return date.fromisoformat(last.value) if last else None
-
 
 API_POOL = "alphavantage"
 
@@ -55,7 +43,8 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
     partitions_def=symbols_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"format": "json", "archive": True},
-    group_name="ingest",
+    group_name=GROUP,
+    tags=stage("ingest"),
     kinds={"python", "json"},
     owners=["team:data-engineering"],
     code_version="1",
@@ -80,19 +69,34 @@ def raw_quotes(
     today = datetime.now(UTC).date()
     full_allowed = alphavantage.full_history or alphavantage.premium or alphavantage.offline
     symbols = context.partition_keys
-    sizes = {
+    sizes = {  # the stored history is read only when it can change the answer
         symbol: choose_outputsize(
-            symbol, last_stored_trade_date(context.instance, symbol), today,
+            symbol,
+            last_stored_trade_date(io_manager, symbol) if full_allowed else None,
+            today,
             full_allowed=full_allowed,
         )
         for symbol in symbols
     }
 
+    request = {"adjusted": alphavantage.premium, "datatype": alphavantage.datatype}
+    partial: dict[str, str] = {}
+
     def fetch(symbol: str) -> dict:
         """The answer as the record that gets stored: its body is held once, not twice."""
-        answer = client.fetch_daily(symbol, adjusted=alphavantage.premium,
-                                    outputsize=sizes[symbol])
-        return answer.to_record()
+        try:
+            return client.fetch_daily(symbol, outputsize=sizes[symbol], **request).to_record()
+        except SymbolRejected as refused:
+            if sizes[symbol] != "full":
+                raise
+            # Alpha Vantage answers "Invalid API call" to outputsize=full for some symbols whose
+            # compact answer works (RomelTorres/alpha_vantage#173, #183): take the last 100 days.
+            record = client.fetch_daily(symbol, outputsize="compact", **request).to_record()
+            partial[symbol] = record["partial_history"] = (
+                f"outputsize=full was refused ({refused.detail}); compact (the last 100 days) "
+                f"was fetched instead, so the history is partial"
+            )
+            return record
 
     progress = Progress(context.log, len(symbols))
 
@@ -103,6 +107,8 @@ def raw_quotes(
     workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
     batch = fetch_batch(fetch, symbols, workers=workers, on_answer=fetched)
     records = batch.answers
+    for symbol, why in partial.items():
+        context.log.warning(f"{symbol}: {why}")
     if not batch.unfetched:
         yield dg.Output(records)
         return

@@ -26,6 +26,7 @@ class AlphaVantageResource(dg.ConfigurableResource):
     max_concurrent_requests: int = 4
     premium: bool = False
     full_history: bool = True
+    datatype: str = "json"
     retry_backoff_seconds: float = 1.0
     _client: AlphaVantageClient | None = PrivateAttr(default=None)
 

@@ -45,7 +45,7 @@ FAULTS = {
     "error_invalid_call", "error_apikey_missing", "information_rate_limit_daily",
     "information_premium_endpoint", "information_outputsize_full_premium",
     "note_rate_limit_per_minute_legacy", "information_burst", "information_demo",
-    "http_500", "http_503", "html", "slow", "truncated", "cut", "poisoned",
+    "http_500", "http_503", "html", "slow", "truncated", "cut", "poisoned", "full_refused",
 }
 
 
@@ -157,6 +157,8 @@ class SampleServer:
         if self.api_key is not None and params.get("apikey") != self.api_key:
             return Reply(200, "application/json", error_payload("error_apikey_missing")), None
         fault = self._next_fault(params.get("symbol", ""))
+        if fault == "full_refused":  # as Alpha Vantage does for some symbols (see the client)
+            fault = "error_invalid_call" if params.get("outputsize") == "full" else None
         if fault is None or fault in {"slow", "truncated", "cut", "poisoned"}:
             return self.answers.answer(params, poisoned=fault == "poisoned"), fault
         if fault.startswith("http_"):

@@ -1,10 +1,14 @@
 """Cleaned daily prices and their quarantine: each symbol's answer validated, merged into the
 stored history, adjusted for corporate actions, and checked."""
 
+from datetime import date
 
 import dagster as dg
+import pandas as pd
 
 from stock_assets.automation import FOLLOW_UPSTREAM
+from stock_assets.catalog import GROUP, stage
+from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
 from stock_assets.partitions import symbols_partitions
 from stock_assets.prices import quality
@@ -60,49 +64,28 @@ def _out(description: str, storage_format: str) -> dg.AssetOut:
         description=description,
         metadata={"format": storage_format},
         kinds={"pandas", storage_format},
-        group_name="prices",
+        group_name=GROUP,
+        tags=stage("prices"),
         owners=["team:data-engineering"],
         code_version="2",
         automation_condition=FOLLOW_UPSTREAM,
     )
 
 
-def _check_results(outcomes: dict[str, dict[str, tuple[bool, dict]]]) -> list[dg.AssetCheckResult]:
-    """One result per check: per-symbol outcomes, or (for several symbols) their summary."""
-    results = []
-    for name, by_symbol in outcomes.items():
-        failed = sorted(s for s, (passed, _) in by_symbol.items() if not passed)
-        if len(by_symbol) == 1:
-            metadata = next(iter(by_symbol.values()))[1]
-        else:
-            metadata = {
-                "failed_symbols": ", ".join(failed) or "none",
-                "details": dg.MetadataValue.json({s: m for s, (_, m) in by_symbol.items()}),
-            }
-        severity = dg.AssetCheckSeverity.WARN if name in _WARNINGS else dg.AssetCheckSeverity.ERROR
-        results.append(
-            dg.AssetCheckResult(
-                check_name=name,
-                asset_key=CLEANED,
-                passed=not failed,
-                metadata=metadata,
-                severity=severity,
-            )
+def _check_results(outcomes: dict[str, tuple[bool, dict]]) -> list[dg.AssetCheckResult]:
+    """One symbol's check results, from each check's (passed, metadata)."""
+    return [
+        dg.AssetCheckResult(
+            check_name=name,
+            asset_key=CLEANED,
+            passed=passed,
+            metadata=metadata,
+            severity=(
+                dg.AssetCheckSeverity.WARN if name in _WARNINGS else dg.AssetCheckSeverity.ERROR
+            ),
         )
-    return results
-
-
-def _summary(stats: dict[str, dict]) -> dict:
-    """The output's metadata: one symbol's figures, or the batch's totals.
-
-    Dagster copies a multi-partition output's metadata onto every partition's materialization,
-    so a batch's metadata must not grow with the batch: per-symbol figures go into one
-    observation per symbol instead.
-    """
-    if len(stats) == 1:
-        return next(iter(stats.values()))
-    totals = ["rows_added", "rows_revised", "rows_unchanged", "rows_quarantined"]
-    return {"symbols": len(stats), **{k: sum(s[k] for s in stats.values()) for k in totals}}
+        for name, (passed, metadata) in outcomes.items()
+    ]
 
 
 @dg.multi_asset(
@@ -137,8 +120,7 @@ def cleaned_daily_prices(
     full answers would not fit beside their histories).
     """
     progress = Progress(context.log, len(raw_quotes))
-    histories, quarantines, stats = {}, {}, {}
-    outcomes: dict[str, dict[str, tuple[bool, dict]]] = {name: {} for name in CHECKS}
+    histories, quarantines, checked = {}, {}, {}
     for symbol, record in raw_quotes.items():
         try:
             cleaned = clean_answer(Answer.from_record(record))
@@ -148,13 +130,23 @@ def cleaned_daily_prices(
         merged, merge = merge_history(stored, cleaned.clean)
         history = adjust_for_corporate_actions(merged)
         histories[symbol], quarantines[symbol] = history, cleaned.quarantine
-        stats[symbol] = {
-            **merge.as_metadata(),
-            "rows_quarantined": len(cleaned.quarantine),
-            "first_trade_date": str(history["trade_date"].iloc[0]),
-            "last_trade_date": str(history["trade_date"].iloc[-1]),
-        }
-        checks = {
+        # Each symbol's own materialization carries its figures and its chart.
+        context.add_asset_metadata(
+            {
+                **merge.as_metadata(),
+                "rows_quarantined": len(cleaned.quarantine),
+                "first_trade_date": str(history["trade_date"].iloc[0]),
+                "last_trade_date": str(history["trade_date"].iloc[-1]),
+                CHART_KEY: price_chart_metadata(history, cleaned.quarantine),
+            },
+            asset_key=CLEANED,
+            partition_key=symbol,
+        )
+        context.add_asset_metadata(
+            {"rows_quarantined": len(cleaned.quarantine)}, asset_key=QUARANTINE,
+            partition_key=symbol,
+        )
+        checked[symbol] = _check_results({
             "ohlc_consistent": quality.check_ohlc_consistency(history),
             "unique_trading_dates": quality.check_unique_dates(history),
             "no_gaps_beyond_holidays": quality.check_no_gaps(history),
@@ -168,23 +160,24 @@ def cleaned_daily_prices(
                 history, cleaned.last_refreshed
             ),
             "no_undeclared_splits": quality.check_splits(history),
-        }
-        for name, outcome in checks.items():
-            outcomes[name][symbol] = outcome
+        })
         progress.step(
-            symbol, f"{stats[symbol]['rows_added']} added, {stats[symbol]['rows_revised']} "
-            f"revised, {len(cleaned.quarantine)} quarantined, {len(history)} days in history"
+            symbol, f"{merge.added} added, {merge.revised} revised, "
+            f"{len(cleaned.quarantine)} quarantined, {len(history)} days in history"
         )
-    chart = {CHART_KEY: price_chart_metadata(histories, quarantines)}
-    yield dg.Output(
-        histories, output_name="cleaned_daily_prices", metadata={**_summary(stats), **chart}
+    yield dg.Output(histories, output_name="cleaned_daily_prices")
+    yield dg.Output(quarantines, output_name="quarantined_price_rows")
+    # Stored by now (an output is handled when yielded), so each result points at its symbol's
+    # materialization.
+    yield from check_results_by_partition(context, checked)
+
+
+def last_stored_trade_date(io_manager: AtomicIOManager, symbol: str) -> date | None:
+    """The last trading day of the symbol's stored cleaned history (None if none is stored),
+    from the stored object's `trade_date` column: the data, not the event log, says."""
+    stored = io_manager.read_stored(
+        CLEANED, symbol, cleaned_daily_prices.metadata_by_key[CLEANED], columns=["trade_date"]
     )
-    yield dg.Output(
-        quarantines,
-        output_name="quarantined_price_rows",
-        metadata={"rows_quarantined": sum(len(q) for q in quarantines.values())},
-    )
-    # Stored by now (an output is handled when yielded): record each symbol's own figures.
-    for symbol, values in stats.items():
-        context.log_event(dg.AssetObservation(asset_key=CLEANED, partition=symbol, metadata=values))
-    yield from _check_results(outcomes)
+    if stored is None or stored.empty:
+        return None
+    return pd.Timestamp(stored["trade_date"].max()).date()

@@ -11,7 +11,6 @@ bundled 13 years of AAPL), however long the history.
 
 import base64
 import io
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -23,11 +22,6 @@ import pandas as pd
 from stock_assets.prices.splits import detect_splits
 
 METADATA_KEY = "price_chart"
-# Charts per run: enough to eyeball, few enough to keep the metadata small. Dagster copies a
-# multi-partition output's metadata onto every partition's materialization (dagster-io/dagster
-# issue 18123), so a run of more than `MANY_SYMBOLS` symbols shows one chart, not three.
-MAX_CHARTS = 3
-MANY_SYMBOLS = 20
 # Points per line: a 480-pixel-wide plot cannot show more, and fewer keep the PNG small.
 MAX_POINTS = 480
 FIGURE_INCHES = (6.0, 2.6)
@@ -200,26 +194,15 @@ def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = 
     axes.tick_params(labelsize=7)
     axes.grid(color="#d9d9d9", linewidth=0.5)
     axes.legend(fontsize=6, loc="best", frameon=False)
-    figure.tight_layout(pad=0.4)
+    # Fixed margins: `tight_layout` would measure every label again, most of a chart's time.
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.91)
     canvas.draw()
     png = _compressed_png(np.asarray(canvas.buffer_rgba()))
     return PriceChart(symbol=symbol, png=png, title=title, markers=markers)
 
 
 def price_chart_metadata(
-    histories: Mapping[str, pd.DataFrame], quarantines: Mapping[str, pd.DataFrame]
-) -> dg.MetadataValue:
-    """Charts of a run's first symbols by name (`MAX_CHARTS`, one beyond `MANY_SYMBOLS`) as one
-    markdown value, saying how many are left out: a backfill of hundreds of symbols renders one
-    chart, not hundreds."""
-    limit = MAX_CHARTS if len(histories) <= MANY_SYMBOLS else 1
-    charts = [
-        render_price_chart(histories[symbol], quarantines.get(symbol))
-        for symbol in sorted(histories)[:limit]
-    ]
-    text = "\n\n".join(chart.markdown() for chart in charts)
-    left_out = len(histories) - len(charts)
-    if left_out > 0:
-        charted = ", ".join(chart.symbol for chart in charts)
-        text += f"\n\nCharted: {charted}; {left_out} more symbol(s) in this run not charted."
-    return dg.MetadataValue.md(text)
+    history: pd.DataFrame, quarantine: pd.DataFrame | None = None
+) -> dg.MarkdownMetadataValue:
+    """One symbol's chart as a markdown value, for that symbol's own materialization."""
+    return dg.MetadataValue.md(render_price_chart(history, quarantine).markdown())

@@ -75,16 +75,19 @@ class Format:
             pa_csv.write_csv(_arrow(value), sink)
         return sink.getvalue()
 
-    def decode(self, data: bytes, *, as_frame: bool) -> Any:
+    def decode(self, data: bytes, *, as_frame: bool, columns: list[str] | None = None) -> Any:
+        """The stored value; a table's `columns` alone if given (Parquet reads no others)."""
         try:
             if self.name == "parquet":
-                return pq.read_table(io.BytesIO(data)).to_pandas()
+                return pq.read_table(io.BytesIO(data), columns=columns).to_pandas()
             if self.name == "csv":
-                return pa_csv.read_csv(io.BytesIO(data)).to_pandas()
+                only = pa_csv.ConvertOptions(include_columns=columns) if columns else None
+                return pa_csv.read_csv(io.BytesIO(data), convert_options=only).to_pandas()
             if as_frame:
                 if not data.strip():
-                    return pd.DataFrame()
-                return pa_json.read_json(io.BytesIO(data)).to_pandas()
+                    return pd.DataFrame(columns=columns)
+                frame = pa_json.read_json(io.BytesIO(data)).to_pandas()
+                return frame[columns] if columns else frame
             return json.loads(data)
         except (pa.ArrowException, ValueError) as exc:
             raise UnreadableObjectError(f"not valid {self.name}: {exc}") from exc

@@ -6,14 +6,18 @@ or the manager's default. Partitioned values travel as ``{partition_key: value}`
 directions, so a single-run backfill writes and reads several partitions in one step.
 
 Two per-asset options in definition metadata:
-- ``"archive": True`` also keeps every write under an immutable key
-  (``<asset key path>/_history/<partition>/<time>_<run id>.<ext>``): nothing fetched is lost.
+- ``"archive": True`` also keeps every distinct value under an immutable key
+  (``<asset key path>/_history/<partition>/<time>_<sha256>.<ext>``, see `.archive`): nothing
+  fetched is lost, and nothing already archived is written again.
 - An asset that reads its own stored value with `read_current` (read-modify-write) gets its
   write made conditional on that version, so a concurrent writer cannot be silently overwritten.
+
+A value stored in another format than the configured one (the format was switched) is found and
+read all the same; its next write stores it in the new format and only then removes the old
+object, so a switch never loses history and leaves no orphan.
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any, get_args
 
 import dagster as dg
@@ -21,8 +25,9 @@ import pandas as pd
 from pydantic import PrivateAttr
 
 from stock_assets.progress import EVERY_SYMBOL_UP_TO
-from stock_assets.storage.formats import Format, UnreadableObjectError, get_format
-from stock_assets.storage.objects import CorruptObject, ObjectVersion
+from stock_assets.storage.archive import archive_once, content_sha256, entry_key
+from stock_assets.storage.formats import FORMATS, Format, UnreadableObjectError, get_format
+from stock_assets.storage.objects import CorruptObject, ObjectNotFound, ObjectVersion
 from stock_assets.storage.resources import ObjectStoreResource
 
 PREVIEW_ROWS = 5
@@ -34,10 +39,9 @@ def object_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format) -> st
     return f"{path}/{partition}.{fmt.extension}" if partition else f"{path}.{fmt.extension}"
 
 
-def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, run_id: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, sha256: str) -> str:
     folder = f"{'/'.join(asset_key.path)}/_history/{partition or '_'}"
-    return f"{folder}/{stamp}_{run_id[:8]}.{fmt.extension}"
+    return entry_key(folder, sha256, fmt.extension)
 
 
 class StoredPartitions(Mapping[str, Any]):
@@ -86,6 +90,7 @@ class AtomicIOManager(dg.ConfigurableIOManager):
     store: dg.ResourceDependency[ObjectStoreResource]
     default_format: str = "parquet"
     _expected: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _superseded: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def format_for(self, definition_metadata: dict | None) -> Format:
         return get_format((definition_metadata or {}).get("format", self.default_format))
@@ -119,12 +124,55 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         asset_key = asset_key or context.asset_key
         fmt = self.format_for(context.assets_def.metadata_by_key[asset_key])
         key = object_key(asset_key, partition, fmt)
-        if self.store.get_store().head(key) is None:
+        found = self._find(asset_key, partition, fmt)
+        if found is None:
             self._expected[key] = None
             return None
-        value, version = self._load_key(key, fmt, as_frame=as_frame)
-        self._expected[key] = version.etag
+        stored_key, stored_fmt = found
+        value, version = self._load_key(stored_key, stored_fmt, as_frame=as_frame)
+        if stored_key == key:
+            self._expected[key] = version.etag
+        else:  # written anew in this format, then the old object goes
+            self._expected[key] = None
+            self._superseded[key] = stored_key
         return value
+
+    def _find(
+        self, asset_key: dg.AssetKey, partition: str | None, fmt: Format
+    ) -> tuple[str, Format] | None:
+        """Where the value is stored: in `fmt`, else in another format (a switched format)."""
+        store = self.store.get_store()
+        for candidate in [fmt, *(f for f in FORMATS.values() if f != fmt)]:
+            key = object_key(asset_key, partition, candidate)
+            if store.head(key) is not None:
+                return key, candidate
+        return None
+
+    def read_stored(
+        self,
+        asset_key: dg.AssetKey,
+        partition: str | None,
+        definition_metadata: Mapping[str, Any] | None,
+        *,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame | None:
+        """Another asset's stored table for `partition` (None if absent), only `columns` if given.
+
+        For a step that plans from what is stored (not from the event log) without taking the
+        asset as an input: one read of the object.
+        """
+        found = self._find(asset_key, partition, self.format_for(dict(definition_metadata or {})))
+        if found is None:
+            return None
+        key, fmt = found
+        try:
+            stored = self.store.get_store().get(key)
+        except ObjectNotFound:
+            return None
+        try:
+            return fmt.decode(stored.data, as_frame=True, columns=columns)
+        except (UnreadableObjectError, KeyError) as exc:
+            raise CorruptObject(f"{stored.version.uri} is unreadable: {exc}") from exc
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         fmt = self.format_for(context.definition_metadata)
@@ -150,15 +198,23 @@ class AtomicIOManager(dg.ConfigurableIOManager):
                 f"stored {len(written)} objects of {context.asset_key.to_user_string()} "
                 f"({sum(i['bytes'] for i in written.values())} bytes)"
             )
-        context.add_output_metadata(self._metadata(fmt, written))
-        if len(written) > 1:
-            for partition, info in written.items():
-                context.log_event(
-                    dg.AssetObservation(
-                        asset_key=context.asset_key, partition=partition,
-                        metadata=self._metadata(fmt, {partition: info}),
-                    )
-                )
+        self._describe(context, fmt, written)
+
+    def _describe(self, context: dg.OutputContext, fmt: Format, written: dict) -> None:
+        """Put each object's metadata on its own partition's materialization.
+
+        Output metadata is copied onto every partition's materialization and `OutputContext` has
+        no per-partition call (dagster-io/dagster#18123), so partitions go through the step's
+        `add_asset_metadata(..., partition_key=...)`, the call behind
+        `AssetExecutionContext.add_asset_metadata`: one event per partition, no observations.
+        """
+        if None in written:
+            context.add_output_metadata(self._metadata(fmt, written[None]))
+            return
+        for partition, info in written.items():
+            context.step_context.add_asset_metadata(
+                self._metadata(fmt, info), asset_key=context.asset_key, partition_key=partition
+            )
 
     def store_partitions(
         self, context: dg.AssetExecutionContext, values: dict[str, Any]
@@ -172,8 +228,7 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         fmt = self.format_for(definition)
         archive = bool(definition.get("archive"))
         return {
-            partition: self._metadata(fmt, {partition: self._write(context, fmt, partition,
-                                                                   value, archive)})
+            partition: self._metadata(fmt, self._write(context, fmt, partition, value, archive))
             for partition, value in values.items()
         }
 
@@ -183,11 +238,11 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         key = object_key(context.asset_key, partition, fmt)
         info: dict[str, Any] = {}
         if archive:
-            kept = store.put(
-                archive_key(context.asset_key, partition, fmt, context.run_id), data,
-                if_absent=True, content_type=fmt.content_type,
+            sha256 = content_sha256(value, data)
+            info["archived_uri"] = archive_once(
+                store, archive_key(context.asset_key, partition, fmt, sha256), data,
+                content_type=fmt.content_type,
             )
-            info["archived_uri"] = kept.uri
         expected = self._expected.pop(key, _UNCONDITIONAL)
         conditions = (
             {} if expected is _UNCONDITIONAL
@@ -195,6 +250,11 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             else {"if_match": expected}
         )
         version = store.put(key, data, content_type=fmt.content_type, **conditions)
+        superseded = self._superseded.pop(key, None)
+        if superseded is not None:
+            store.delete(superseded)
+            info["migrated_from"] = store.uri(superseded)
+            context.log.info(f"{store.uri(superseded)} is now {version.uri}; the old one is gone")
         if log:
             context.log.info(
                 f"stored {version.uri} ({version.size} bytes, sha256 {version.sha256[:12]}…)"
@@ -208,34 +268,30 @@ class AtomicIOManager(dg.ConfigurableIOManager):
         return info
 
     @staticmethod
-    def _metadata(fmt: Format, written: dict) -> dict:
-        if len(written) == 1:
-            info = next(iter(written.values()))
-            return {
-                "format": fmt.name,
-                **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v)
-                   for k, v in info.items()},
-            }
-        # Copied onto every partition's materialization by Dagster: totals only, per-object
-        # details go into one observation per partition.
-        meta = {
+    def _metadata(fmt: Format, info: dict) -> dict:
+        """One stored object's metadata: format, where it is, its size, hash and rows."""
+        return {
             "format": fmt.name,
-            "partitions": len(written),
-            "bytes": sum(i["bytes"] for i in written.values()),
+            **{k: (dg.MetadataValue.path(v) if k.endswith("uri") else v) for k, v in info.items()},
         }
-        if all("rows" in i for i in written.values()):
-            meta["rows"] = sum(i["rows"] for i in written.values())
-        return meta
 
     def load_input(self, context: dg.InputContext) -> Any:
         upstream = context.upstream_output
         fmt = self.format_for(upstream.definition_metadata if upstream else None)
         as_frame = _wants_frame(context.dagster_type)
         asset_key = context.asset_key
+        def load(partition: str | None) -> Any:
+            try:
+                return self._load_key(object_key(asset_key, partition, fmt), fmt,
+                                      as_frame=as_frame)[0]
+            except ObjectNotFound:
+                found = self._find(asset_key, partition, fmt)  # stored before a format switch
+                if found is None:
+                    raise
+                return self._load_key(*found, as_frame=as_frame)[0]
+
         if not context.has_asset_partitions:
-            return self._load_key(object_key(asset_key, None, fmt), fmt, as_frame=as_frame)[0]
-        def load(partition: str) -> Any:
-            return self._load_key(object_key(asset_key, partition, fmt), fmt, as_frame=as_frame)[0]
+            return load(None)
 
         if context.dagster_type.typing_type is StoredPartitions:
             return StoredPartitions(context.asset_partition_keys, load)

@@ -2,8 +2,8 @@
 
 The SHA-256 rides along as an extended attribute set on the temp file before the rename, so
 content and checksum are published together. Writers to one key take an advisory lock (lock
-files live apart, in ``<root>/.locks``), which makes compare-and-swap exact and tells a dead
-writer's temp file from a live one's.
+files live apart, in ``<root>/.locks``, and only as long as the write), which makes
+compare-and-swap exact and tells a dead writer's temp file from a live one's.
 """
 
 import contextlib
@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 from stock_assets.storage.objects import (
     ConcurrentUpdateError,
@@ -35,11 +35,78 @@ def _read_xattr(path: Path) -> str:
         return ""
 
 
+def _umask() -> int:
+    """The process's umask, read without setting it (`os.umask` sets it: a race with threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # no /proc (or a kernel before 4.7): the only other way
+    os.umask(mask)
+    return mask
+
+
+def _is_debris(relative: PurePath) -> bool:
+    """A lock file or a writer's temp file: never an object."""
+    return relative.parts[0] == LOCKS or (
+        relative.name.startswith(".") and TMP_MARK in relative.name
+    )
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
+        os.close(fd)
+
+
+def _names(fd: int, path: Path) -> bool:
+    """Whether `path` still names the open file `fd`."""
+    try:
+        opened, current = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
+
+
+@contextlib.contextmanager
+def _holding(lock_path: Path, *, blocking: bool = True, create: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on `lock_path` (False if busy and not `blocking`), then remove it.
+
+    The holder unlinks the lock file before releasing it, so no lock file outlives its write.
+    A waiter may therefore lock a file that is already unlinked (or replaced by a newer one):
+    it checks that the path still names the file it locked, and starts over if not.
+    `create=False` only takes an existing lock file (False if there is none).
+    """
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | (os.O_CREAT if create else 0), 0o666)
+        except FileNotFoundError:
+            if create:
+                raise
+            yield False
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            if _names(fd, lock_path):
+                break
+        except BlockingIOError:
+            os.close(fd)
+            yield False
+            return
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock_path)
         os.close(fd)
 
 
@@ -58,21 +125,11 @@ class LocalFolderStore(ObjectStore):
             raise ValueError(f"invalid object key {key!r}")
         return self.root.joinpath(*parts)
 
-    @contextlib.contextmanager
-    def _locked(self, path: Path, *, blocking: bool = True) -> Iterator[bool]:
+    def _locked(self, path: Path, *, blocking: bool = True) -> contextlib.AbstractContextManager:
         locks = self.root / LOCKS
         locks.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(str(path.relative_to(self.root)).encode()).hexdigest()[:32]
-        with open(locks / f"{name}.lock", "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        return _holding(locks / f"{name}.lock", blocking=blocking)
 
     def _version(self, path: Path, data: bytes | None = None) -> ObjectVersion:
         stored = _read_xattr(path)
@@ -97,6 +154,7 @@ class LocalFolderStore(ObjectStore):
             self._remove_temp_files(path)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TMP_MARK}")
             try:
+                os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from other tools
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                     handle.flush()
@@ -137,6 +195,25 @@ class LocalFolderStore(ObjectStore):
         except FileNotFoundError:
             return None
 
+    def _delete(self, key: str) -> None:
+        path = self._path(key)
+        with self._locked(path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return
+            _fsync_dir(path.parent)
+
+    def list(self, prefix: str = "") -> list[str]:
+        folder = prefix.rpartition("/")[0]
+        base = self._path(folder) if folder else self.root
+        keys = (
+            path.relative_to(self.root).as_posix()
+            for path in (base.rglob("*") if base.is_dir() else [])
+            if not _is_debris(path.relative_to(self.root)) and path.is_file()
+        )
+        return sorted(key for key in keys if key.startswith(prefix))
+
     def _remove_temp_files(self, path: Path) -> int:
         """Delete temp files of `path` left by killed writers (caller holds the key's lock)."""
         removed = 0
@@ -147,7 +224,11 @@ class LocalFolderStore(ObjectStore):
         return removed
 
     def cleanup(self, prefix: str = "", *, older_than_seconds: float = 0) -> int:
-        """Remove temp files whose writer is gone (its lock is free), below `prefix`."""
+        """Remove temp files whose writer is gone (its lock is free), below `prefix`.
+
+        Without a prefix, also the lock files that killed writers left (lock files are named
+        by a hash of their key, so a prefix cannot select them).
+        """
         base = self._path(prefix) if prefix else self.root
         removed = 0
         for tmp in base.rglob(f".*{TMP_MARK}*") if base.exists() else []:
@@ -156,4 +237,7 @@ class LocalFolderStore(ObjectStore):
             with self._locked(target, blocking=False) as acquired:
                 if acquired:
                     removed += self._remove_temp_files(target)
+        for lock in [] if prefix else (self.root / LOCKS).glob("*.lock"):
+            with _holding(lock, blocking=False, create=False) as acquired:
+                removed += acquired
         return removed

@@ -84,6 +84,20 @@ class ObjectStore(ABC):
         """The current version of an object, or None if there is none."""
         return self._head(key)
 
+    def delete(self, key: str) -> None:
+        """Remove an object (nothing happens if there is none)."""
+        self._delete(key)
+
+    @abstractmethod
+    def _delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> list[str]:
+        """The keys of the objects whose key starts with `prefix`, sorted.
+
+        Only published objects: no temporary files, no incomplete uploads.
+        """
+
     @abstractmethod
     def _publish(
         self, key: str, data: bytes, sha256: str, if_match: str | None, if_absent: bool,

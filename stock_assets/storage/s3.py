@@ -149,6 +149,24 @@ class S3Store(ObjectStore):
             raise error from exc
         return self._version_of(key, response, response["ContentLength"])
 
+    def _delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, key) from exc
+
+    def list(self, prefix: str = "") -> list[str]:
+        start = len(self._key(""))
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            return sorted(
+                item["Key"][start:]
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix))
+                for item in page.get("Contents", [])
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, prefix) from exc
+
     def _require_bucket(self, key: str) -> None:
         """HEAD answers carry no error code, so a bare 404 may also mean a missing bucket."""
         try:

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from stock_assets.automation import FOLLOW_UPSTREAM
+from stock_assets.catalog import GROUP, stage
 from stock_assets.partitions import symbols_partitions
 from stock_assets.progress import Progress
 from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
@@ -21,8 +22,8 @@ FRESH_AFTER_CLOSE = dg.FreshnessPolicy.cron(
 @dg.asset(
     partitions_def=symbols_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="warehouse",
-    kinds={"postgres", "sqlite"},
+    group_name=GROUP,
+    tags=stage("warehouse"),
     owners=["team:data-engineering"],
     metadata={"table": "daily_prices"},
     code_version="1",
@@ -78,3 +79,9 @@ def daily_prices_table(
             "summary": summary,
         }
     )
+
+
+def with_database_kind(table: dg.AssetsDefinition, kind: str) -> dg.AssetsDefinition:
+    """The table asset showing the configured database as its kind ("postgres" or "sqlite"):
+    known only once the settings are read, where the definitions are built."""
+    return table.map_asset_specs(lambda spec: spec.replace_attributes(kinds={kind}))

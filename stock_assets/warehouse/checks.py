@@ -1,8 +1,11 @@
 """The S3 ↔ table reconciliation check on `daily_prices_table`."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 import pandas as pd
 
+from stock_assets.check_results import check_results_by_partition
 from stock_assets.partitions import symbols_partitions
 from stock_assets.warehouse.assets import daily_prices_table
 from stock_assets.warehouse.reconcile import reconcile, table_rows
@@ -20,19 +23,17 @@ def table_matches_stored_prices(
     context: dg.AssetCheckExecutionContext,
     cleaned_daily_prices: dict[str, pd.DataFrame],
     database: DatabaseResource,
-) -> dg.AssetCheckResult:
+) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
     engine = database.get_engine()
-    results = {
-        symbol: reconcile(table_rows(engine, symbol), stored)
-        for symbol, stored in cleaned_daily_prices.items()
-    }
-    mismatched = sorted(s for s, r in results.items() if not r.matches)
-    if len(results) == 1:
-        metadata = next(iter(results.values())).as_metadata()
-    else:
-        metadata = {
-            "symbols": len(results),
-            "mismatched": ", ".join(mismatched) or "none",
-            "details": dg.MetadataValue.json({s: r.as_metadata() for s, r in results.items()}),
-        }
-    return dg.AssetCheckResult(passed=not mismatched, metadata=metadata)
+    results = {}
+    for symbol, stored in cleaned_daily_prices.items():
+        found = reconcile(table_rows(engine, symbol), stored)
+        results[symbol] = [
+            dg.AssetCheckResult(
+                asset_key=daily_prices_table.key,
+                check_name="table_matches_stored_prices",
+                passed=found.matches,
+                metadata=found.as_metadata(),
+            )
+        ]
+    yield from check_results_by_partition(context, results)

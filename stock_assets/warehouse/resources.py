@@ -32,6 +32,15 @@ class DatabaseResource(dg.ConfigurableResource):
         """The URL, its password masked."""
         return sa.make_url(resolve(self.url)).render_as_string(hide_password=True)
 
+    def stored_symbols(self) -> set[str]:
+        """The symbols `daily_prices` holds rows of (none before the table exists)."""
+        engine = self.get_engine()
+        if not sa.inspect(engine).has_table("daily_prices"):
+            return set()
+        with engine.connect() as connection:
+            query = sa.text("SELECT DISTINCT symbol FROM daily_prices")
+            return set(connection.execute(query).scalars())
+
     def check_connection(self) -> None:
         """Fail fast with a message that says where, not how (no password)."""
         try:

@@ -1,18 +1,20 @@
 """`raw_quotes` through Dagster: a batch stops cleanly on the quota, keeping what it fetched."""
 
+import json
 from datetime import date
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from stock_assets.definitions import ASSETS, CHECKS
-from stock_assets.ingest.assets import last_stored_trade_date
 from stock_assets.ingest.quota import (
     EXHAUSTED_TAG,
     QUOTA_DAY_TAG,
     materialized_by_run,
 )
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets_tests.conftest import loopback_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}  # AAPL, MSFT, IBM, GOOG, FB
@@ -94,9 +96,60 @@ def test_a_rejected_symbol_fails_the_run_by_name_and_the_others_are_kept(
 
 @pytest.mark.parametrize("run", [{"partition_key": "AAPL"}, {"tags": ALL_FIVE}])
 def test_the_next_fetch_plan_knows_the_last_stored_day(tmp_path, sample_server, instance, run):
-    """Read from the cleaned history's per-symbol observation, in single and batch runs alike."""
-    assert last_stored_trade_date(instance, "AAPL") is None
+    """Read from the stored cleaned history itself (its trade_date column), not the event log:
+    what is stored is what the next answer extends."""
     resources = loopback_resources(tmp_path, sample_server)
+    io_manager = resources["io_manager"]
+    assert last_stored_trade_date(io_manager, "AAPL") is None
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance, **run)
     assert result.success
-    assert last_stored_trade_date(instance, "AAPL") == date(2013, 3, 1)
+    assert last_stored_trade_date(io_manager, "AAPL") == date(2013, 3, 1)
+    assert last_stored_trade_date(io_manager, "NOPE") is None
+
+
+def test_a_rerun_on_unchanged_answers_archives_nothing_and_leaves_no_locks(
+    tmp_path, sample_server, instance
+):
+    resources = loopback_resources(tmp_path, sample_server)
+    history = tmp_path / "objects" / "raw_quotes" / "_history" / "AAPL"
+    archived = []
+    for _ in range(3):
+        dg.materialize([*ASSETS], selection=["raw_quotes"], partition_key="AAPL",
+                       resources=resources, instance=instance)
+        archived.append(sorted(path.name for path in history.iterdir()))
+
+    assert archived[2] == archived[1], "the third run archived an answer already archived"
+    assert list((tmp_path / "objects" / ".locks").iterdir()) == []
+
+
+def test_a_symbol_refused_full_history_gets_compact_and_says_the_history_is_partial(
+    tmp_path, sample_server, instance
+):
+    """Alpha Vantage answers "Invalid API call" to outputsize=full for some symbols whose
+    compact answer works: one retry with compact, recorded."""
+    sample_server.fail("AAPL", "full_refused", sticky=True)
+    resources = loopback_resources(tmp_path, sample_server)
+    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+                            partition_key="AAPL")
+    assert result.success
+    assert [(r["outputsize"]) for r in sample_server.requests] == ["full", "compact"]
+    record = json.loads((tmp_path / "objects" / "raw_quotes" / "AAPL.json").read_bytes())
+    assert record["outputsize"] == "compact"
+    assert record["partial_history"].startswith("outputsize=full was refused (Invalid API call")
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any("AAPL: outputsize=full was refused" in message for message in logged)
+
+
+@pytest.mark.parametrize("datatype", ["csv"])
+def test_answers_can_be_requested_as_csv(tmp_path, sample_server, instance, datatype):
+    """ALPHAVANTAGE_DATATYPE=csv: the same rows land as from JSON."""
+    resources = loopback_resources(tmp_path, sample_server, datatype=datatype)
+    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+                            partition_key="MSFT")
+    assert result.success
+    assert {r["datatype"] for r in sample_server.requests} == {"csv"}
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM daily_prices")).scalar()
+    engine.dispose()
+    assert count == 3270

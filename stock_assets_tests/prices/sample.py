@@ -2,10 +2,8 @@
 exact wire format, and the same answers with chosen rows edited, added or sent twice."""
 
 import dataclasses
-import gzip
 import json
 from functools import cache
-from pathlib import Path
 
 import pandas as pd
 
@@ -14,22 +12,6 @@ from stock_assets.ingest.sample_source import DAILY, SampleAnswers
 from stock_assets.prices.validate import CleanedAnswer, clean_answer
 
 SYMBOLS = ["AAPL", "MSFT", "IBM", "GOOG", "FB"]
-REAL_ANSWERS = Path(__file__).resolve().parents[1] / "data" / "realav"
-REAL_DATA = json.loads((REAL_ANSWERS / "manifest.json").read_bytes())["data"]
-"""Real Alpha Vantage answers (manifest.json: source, and the rows a correct client quarantines)."""
-
-
-def real_body(entry: dict) -> bytes:
-    return gzip.decompress((REAL_ANSWERS / f"{entry['file']}.gz").read_bytes())
-
-
-def real_answer(entry: dict) -> Answer:
-    return Answer(
-        symbol=entry["symbol"], function=entry["function"], outputsize="full",
-        datatype=entry["datatype"], source="alphavantage",
-        url="https://www.alphavantage.co/query", fetched_at="2024-01-01T00:00:00+00:00",
-        status_code=200, content_type="", body=real_body(entry),
-    )
 
 
 def sample_answer(symbol="AAPL", *, function=DAILY, outputsize="full", datatype="json", body=None):

@@ -11,13 +11,8 @@ from stock_assets.prices.adjust import (
     adjustment_factors,
 )
 from stock_assets.prices.validate import clean_answer
-from stock_assets_tests.prices.sample import (
-    REAL_DATA,
-    clean_sample,
-    edited,
-    real_answer,
-    sample_answer,
-)
+from stock_assets_tests import real_answers
+from stock_assets_tests.prices.sample import clean_sample, edited, sample_answer
 
 
 def on(frame: pd.DataFrame, day: str) -> pd.Series:
@@ -134,14 +129,14 @@ def test_row_order_does_not_matter(aapl):
     pd.testing.assert_frame_equal(adjusted.reset_index(drop=True), expected)
 
 
-REAL_ADJUSTED = [entry for entry in REAL_DATA if entry["function"] == "TIME_SERIES_DAILY_ADJUSTED"]
+REAL_ADJUSTED = [e for e in real_answers.DATA if e["function"] == "TIME_SERIES_DAILY_ADJUSTED"]
 
 
 @pytest.mark.parametrize("entry", REAL_ADJUSTED, ids=[e["id"] for e in REAL_ADJUSTED])
 def test_every_adjusted_column_agrees_with_the_real_answers_adjusted_close(entry):
     """Alpha Vantage's own factor (adjusted_close / close) adjusts open, high and low, so the
     table never disagrees with its source (it did by up to 0.24 % on MSFT 2004-11-15)."""
-    frame = adjust_for_corporate_actions(clean_answer(real_answer(entry)).clean)
+    frame = adjust_for_corporate_actions(clean_answer(real_answers.answer(entry)).clean)
     ratio = frame["adjusted_close"] / frame["close"]
     for column in ("open", "high", "low"):
         received = (frame[column] * ratio).round(4)

@@ -7,9 +7,16 @@ import dagster as dg
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecordStatus,
+    AssetCheckExecutionResolvedStatus,
+)
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
+from stock_assets.partitions import symbols_partitions
+from stock_assets.prices.assets import CHECKS as CLEANED_CHECKS
 from stock_assets_tests.conftest import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS
 
@@ -144,7 +151,7 @@ def test_one_symbol_run_shows_its_chart_and_logs_its_progress(tmp_path, sample_s
     ), logged
 
 
-def test_several_symbols_in_one_run_chart_only_the_first_few(tmp_path, sample_server):
+def test_every_symbol_of_a_run_is_charted_and_logs_its_progress(tmp_path, sample_server):
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*ASSETS, *CHECKS],
@@ -156,11 +163,12 @@ def test_several_symbols_in_one_run_chart_only_the_first_few(tmp_path, sample_se
         instance=instance,
     )
     assert result.success
-    chart = _cleaned_metadata(result)["price_chart"].md_str
-    charted = re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", chart)
-    assert charted == ["AAPL", "FB", "GOOG"]  # the first by name
-    assert chart.endswith("Charted: AAPL, FB, GOOG; 2 more symbol(s) in this run not charted.")
-    assert len(chart) <= 3 * 40_000 * 4 / 3
+    charted = {
+        m.partition: re.findall(r"!\[(\w+) close\]\(", m.metadata["price_chart"].md_str)
+        for m in result.asset_materializations_for_node("cleaned_daily_prices")
+        if m.asset_key.path == ["cleaned_daily_prices"]
+    }
+    assert charted == {symbol: [symbol] for symbol in SYMBOLS}
 
     progress = [
         re.match(r"(\w+) \((\d) of 5\): .* days in history; \d+\.\d s elapsed$", line)
@@ -169,3 +177,104 @@ def test_several_symbols_in_one_run_chart_only_the_first_few(tmp_path, sample_se
     numbered = dict(sorted((found[2], found[1]) for found in progress if found))
     assert list(numbered) == ["1", "2", "3", "4", "5"]
     assert sorted(numbered.values()) == sorted(SYMBOLS)
+
+
+MSFT_AND_IBM = {
+    "dagster/asset_partition_range_start": "MSFT",
+    "dagster/asset_partition_range_end": "IBM",
+}
+
+
+def test_each_symbol_of_a_batch_gets_one_event_with_its_figures_and_its_chart(
+    tmp_path, sample_server, instance
+):
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        resources=loopback_resources(tmp_path, sample_server),
+        tags=MSFT_AND_IBM,
+        instance=instance,
+    )
+    assert result.success
+    cleaned = {
+        m.partition: m.metadata
+        for m in result.asset_materializations_for_node("cleaned_daily_prices")
+        if m.asset_key.path == ["cleaned_daily_prices"]
+    }
+    assert sorted(cleaned) == ["IBM", "MSFT"]
+    for symbol, meta in cleaned.items():
+        stored = pd.read_parquet(tmp_path / "objects" / f"cleaned_daily_prices/{symbol}.parquet")
+        assert meta["rows"].value == meta["rows_added"].value == len(stored)
+        assert meta["last_trade_date"].value == str(stored["trade_date"].iloc[-1])
+        assert meta["rows_quarantined"].value == 0
+        assert meta["uri"].path.endswith(f"cleaned_daily_prices/{symbol}.parquet")
+        chart = meta["price_chart"].md_str
+        assert re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", chart) == [symbol]
+    assert "suspected split" in cleaned["MSFT"]["price_chart"].md_str
+    assert "suspected split" not in cleaned["IBM"]["price_chart"].md_str
+    quarantined = {
+        m.partition: m.metadata["rows_quarantined"].value
+        for m in result.asset_materializations_for_node("cleaned_daily_prices")
+        if m.asset_key.path == ["quarantined_price_rows"]
+    }
+    assert quarantined == {"IBM": 0, "MSFT": 0}
+    assert result.get_asset_observation_events() == []
+    assert instance.fetch_observations(dg.AssetKey("cleaned_daily_prices"), limit=1).records == []
+
+
+def _latest_check(instance: dg.DagsterInstance, asset: str, check: str, symbol: str):
+    key = dg.AssetCheckKey(dg.AssetKey(asset), check)
+    storage = instance.event_log_storage
+    return storage.get_latest_asset_check_execution_by_key(
+        [key], partition_filter=PartitionKeyFilter(key=symbol)
+    ).get(key)
+
+
+def test_a_batch_records_each_symbols_own_check_result(tmp_path, sample_server, instance):
+    """MSFT's answer has two probable splits, IBM's none: the instance (and so the UI's checks
+    list and its "latest execution") must say so per symbol, each pointing at that symbol's
+    materialization of this run."""
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        resources=loopback_resources(tmp_path, sample_server),
+        tags=MSFT_AND_IBM,
+        instance=instance,
+    )
+    assert result.success
+    materialized = {
+        record.partition_key: record.storage_id
+        for record in instance.fetch_materializations(
+            dg.AssetKey("cleaned_daily_prices"), limit=10
+        ).records
+    }
+    for symbol, passed in {"MSFT": False, "IBM": True}.items():
+        for check in CLEANED_CHECKS:
+            record = _latest_check(instance, "cleaned_daily_prices", check, symbol)
+            evaluation = record.event.dagster_event.event_specific_data
+            assert record.run_id == result.run_id and evaluation.partition == symbol
+            expected = passed if check == "no_undeclared_splits" else True
+            assert record.status == (
+                AssetCheckExecutionRecordStatus.SUCCEEDED
+                if expected
+                else AssetCheckExecutionRecordStatus.FAILED
+            ), (symbol, check)
+            target = evaluation.target_materialization_data
+            assert target is not None and target.storage_id == materialized[symbol]
+            assert evaluation.blocking == (check == "quarantine_share")
+        splits = _latest_check(instance, "cleaned_daily_prices", "no_undeclared_splits", symbol)
+        found = str(splits.event.dagster_event.event_specific_data.metadata)
+        assert ("2:1" in found) == (not passed)
+        table = _latest_check(instance, "daily_prices_table", "table_matches_stored_prices", symbol)
+        assert table.status == AssetCheckExecutionRecordStatus.SUCCEEDED
+        assert table.event.dagster_event.event_specific_data.partition == symbol
+
+    key = dg.AssetCheckKey(dg.AssetKey("cleaned_daily_prices"), "no_undeclared_splits")
+    state = instance.event_log_storage.get_asset_check_state([(key, symbols_partitions)])[key]
+    shown = {
+        status: sorted(subset.subset_value.get_partition_keys())
+        for status, subset in state.subsets.items()
+        if not subset.is_empty
+    }
+    assert shown == {
+        AssetCheckExecutionResolvedStatus.FAILED: ["MSFT"],
+        AssetCheckExecutionResolvedStatus.SUCCEEDED: ["IBM"],
+    }

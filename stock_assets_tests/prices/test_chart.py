@@ -12,15 +12,12 @@ from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.chart import (
     DPI,
     FIGURE_INCHES,
-    MANY_SYMBOLS,
-    MAX_CHARTS,
     chart_markers,
     price_chart_metadata,
     render_price_chart,
 )
 from stock_assets.prices.validate import clean_answer
 from stock_assets_tests.prices.sample import (
-    SYMBOLS,
     clean_sample,
     edited,
     sample_answer,
@@ -109,27 +106,8 @@ def test_markdown_embeds_the_png_with_the_symbol_first_in_the_alt_text(aapl_char
     assert found[3] == aapl_chart.markers.describe()
 
 
-def test_a_run_of_several_symbols_charts_only_the_first_few():
-    histories = {symbol: clean_sample(symbol) for symbol in SYMBOLS}
-    assert len(histories) <= MANY_SYMBOLS
-    value = price_chart_metadata(histories, quarantines={})
+def test_the_metadata_is_one_symbols_chart():
+    value = price_chart_metadata(clean_sample("FB"))
     assert isinstance(value, dg.MarkdownMetadataValue)
-    images = re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", value.md_str)
-    assert images == sorted(SYMBOLS)[:MAX_CHARTS] == ["AAPL", "FB", "GOOG"]
-    assert "Charted: AAPL, FB, GOOG; 2 more symbol(s) in this run not charted." in value.md_str
-    assert len(value.md_str) <= MAX_CHARTS * 40_000 * 4 / 3
-
-
-def test_a_run_of_hundreds_of_symbols_charts_one():
-    fb = clean_sample("FB")
-    histories = {f"S{number:03}": fb.assign(symbol=f"S{number:03}") for number in range(500)}
-    value = price_chart_metadata(histories, quarantines={})
-    assert re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", value.md_str) == ["S000"]
-    assert value.md_str.endswith("Charted: S000; 499 more symbol(s) in this run not charted.")
-    assert len(value.md_str) <= 40_000 * 4 / 3
-
-
-def test_one_symbol_is_charted_without_a_note():
-    value = price_chart_metadata({"FB": clean_sample("FB")}, quarantines={})
-    assert value.md_str.startswith("![FB close](data:image/png;base64,")
-    assert "Charted" not in value.md_str
+    assert re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", value.md_str) == ["FB"]
+    assert value.md_str.endswith("\n\nFB: no splits, dividends or quarantined days")

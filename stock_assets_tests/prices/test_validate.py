@@ -7,12 +7,11 @@ import pytest
 from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED
 from stock_assets.prices.schema import QUARANTINE
 from stock_assets.prices.validate import CleanedAnswer, NoValidRows, clean_answer
+from stock_assets_tests import real_answers
 from stock_assets_tests.prices.sample import (
-    REAL_DATA,
     clean_sample,
     days,
     edited,
-    real_answer,
     rows_of,
     sample_answer,
     with_extra_row,
@@ -193,19 +192,10 @@ def test_the_september_2001_closure_is_quarantined_in_a_full_answer():
     assert len(result.clean) == 3270
 
 
-@pytest.mark.parametrize("entry", REAL_DATA, ids=[e["id"] for e in REAL_DATA])
-def test_real_answers_quarantine_exactly_what_the_manifest_expects(entry):
-    result = clean_answer(real_answer(entry))
-    reasons = dict(zip(days(result.quarantine), result.quarantine["reason"], strict=True))
-    assert reasons.keys() == entry["expect_quarantine"].keys(), reasons
-    for day, expected in entry["expect_quarantine"].items():
-        assert expected in reasons[day]
-
-
 def test_juneteenth_is_a_tsx_venture_session_so_gpv_trv_keeps_it():
     """Issue 12 item 12: the NYSE was closed on 2023-06-19, the TSX Venture Exchange was not."""
-    [gpv] = [entry for entry in REAL_DATA if entry["symbol"] == "GPV.TRV"]
-    result = clean_answer(real_answer(gpv))
+    [gpv] = [entry for entry in real_answers.DATA if entry["symbol"] == "GPV.TRV"]
+    result = clean_answer(real_answers.answer(gpv))
     assert days(result.clean) == ["2023-06-19", "2023-06-20"]
     assert result.quarantine.empty
 

@@ -28,7 +28,7 @@ class Backend:
     """Replace an object's bytes but keep the SHA-256 written with the old ones."""
     raw_keys: Callable[[], list[str]]
     leftovers: Callable[[], list[str]]
-    """What killed or failed writers left: temp files, incomplete multipart uploads."""
+    """What killed or failed writers left: temp and lock files, incomplete multipart uploads."""
 
 
 def local_backend(root: Path) -> Backend:
@@ -47,7 +47,8 @@ def local_backend(root: Path) -> Backend:
         )
 
     def leftovers() -> list[str]:
-        return sorted(str(path) for path in root.rglob(f".*{TMP_MARK}*"))
+        debris = [*root.rglob(f".*{TMP_MARK}*"), *root.glob(f"{LOCKS}/*")]
+        return sorted(str(path) for path in debris)
 
     return Backend(
         name="local",

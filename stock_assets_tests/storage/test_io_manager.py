@@ -123,35 +123,16 @@ def test_frames_round_trip_through_dagster(backend: Backend, io_manager, fmt: st
     metadata = materializations(result, "prices")
     assert sorted(metadata, key=str) == sorted(partitions, key=str)
     for partition, meta in metadata.items():
+        # one step may write several partitions: each event describes its own object
         assert meta["format"].value == fmt
-        if len(partitions) == 1:
-            fields = {name: meta[name].value for name in OBJECT_FIELDS}
-            fields["uri"] = meta["uri"].path
-            check_object_metadata(backend, fields, object_key("prices", partition, fmt), rows=7)
-            preview = meta["preview"]
-            assert len(preview.records) == PREVIEW_ROWS
-            assert [c.name for c in preview.schema.columns] == list(daily_prices("IBM").columns)
-            assert preview.records[0].data["symbol"] == symbols[0]
-        else:
-            # one step wrote them all: every partition's event carries the totals (Dagster
-            # copies them), and one observation per partition describes its own object
-            assert meta["partitions"].value == len(partitions)
-            assert meta["rows"].value == 7 * len(partitions)
-            assert "objects" not in meta
-    if len(partitions) > 1:
-        observed = {
-            e.asset_observation_data.asset_observation.partition:
-                e.asset_observation_data.asset_observation.metadata
-            for e in result.get_asset_observation_events()
-            if e.asset_key == dg.AssetKey(["market", "prices"])
-        }
-        assert sorted(observed) == partitions
-        for name, meta in observed.items():
-            fields = {field: meta[field].value for field in OBJECT_FIELDS}
-            fields["uri"] = meta["uri"].path
-            check_object_metadata(backend, fields, object_key("prices", name, fmt), rows=7)
-        total = sum(meta["bytes"].value for meta in observed.values())
-        assert all(meta["bytes"].value == total for meta in metadata.values())
+        fields = {name: meta[name].value for name in OBJECT_FIELDS}
+        fields["uri"] = meta["uri"].path
+        check_object_metadata(backend, fields, object_key("prices", partition, fmt), rows=7)
+        preview = meta["preview"]
+        assert len(preview.records) == PREVIEW_ROWS
+        assert [c.name for c in preview.schema.columns] == list(daily_prices("IBM").columns)
+        assert {r.data["symbol"] for r in preview.records} == {partition or "IBM"}
+    assert result.get_asset_observation_events() == []
 
 
 @pytest.mark.parametrize("run", ["unpartitioned", "several partitions"])
@@ -299,11 +280,65 @@ def test_archive_keeps_every_write_under_history(backend: Backend, io_manager):
     latest = materializations(results[-1], "quotes")["IBM"]
     archived_uri = latest["archived_uri"].path
     assert archived_uri in {backend.store.uri(key) for key in archived}
-    assert results[-1].run_id[:8] in archived_uri
+    assert sha256_hex(backend.read_raw("market/quotes/IBM.json")) in archived_uri
     assert latest["uri"].path == backend.store.uri("market/quotes/IBM.json")
     assert backend.store.get("market/quotes/IBM.json").data == backend.read_raw(
         next(key for key in archived if backend.store.uri(key) == archived_uri)
     )
+
+
+def answers_asset(bodies: list[str]) -> dg.AssetsDefinition:
+    """`market/quotes`: each run stores the next body, in a record that differs every time."""
+
+    @dg.asset(key_prefix=["market"], name="quotes", partitions_def=SYMBOLS,
+              metadata={"format": "json", "archive": True})
+    def quotes(context: dg.AssetExecutionContext) -> dict[str, dict]:
+        body = bodies.pop(0)
+        record = {"fetched_at": context.run_id, "body": body,
+                  "body_sha256": sha256_hex(body.encode())}
+        return {context.partition_key: record}
+
+    return quotes
+
+
+def test_an_answer_already_archived_is_not_archived_again(backend: Backend, io_manager):
+    bodies = ['{"close": 1}', '{"close": 1}', '{"close": 1}', '{"close": 2}', '{"close": 1}']
+    quotes = answers_asset(list(bodies))
+
+    results = [
+        dg.materialize([quotes], resources={"io_manager": io_manager}, partition_key="IBM")
+        for _ in bodies
+    ]
+
+    archived = backend.store.list("market/quotes/_history/IBM/")
+    assert archived == [key for key in backend.raw_keys() if "/_history/" in key]
+    assert [json.loads(backend.read_raw(key))["body"] for key in archived] == [
+        '{"close": 1}', '{"close": 2}'
+    ]
+    assert [key.rsplit("_", 1)[1] for key in archived] == [
+        f"{sha256_hex(body.encode())}.json" for body in ('{"close": 1}', '{"close": 2}')
+    ]
+    uris = [materializations(r, "quotes")["IBM"]["archived_uri"].path for r in results]
+    first, second = (backend.store.uri(key) for key in archived)
+    assert uris == [first, first, first, second, first]
+    assert json.loads(backend.read_raw("market/quotes/IBM.json"))["fetched_at"] == (
+        results[-1].run_id
+    )
+
+
+def test_a_value_without_an_answer_body_is_archived_once_per_content(backend, io_manager):
+    @dg.asset(key_prefix=["market"], name="quotes", metadata={"format": "json", "archive": True})
+    def quotes() -> dict:
+        return {"symbol": "IBM"}
+
+    for _ in range(3):
+        dg.materialize([quotes], resources={"io_manager": io_manager})
+
+    stored = backend.read_raw("market/quotes.json")
+    assert [key for key in backend.raw_keys() if "/_history/" in key] == [
+        backend.store.list("market/quotes/_history/_/")[0]
+    ]
+    assert backend.store.list("market/quotes/_history/")[0].endswith(f"_{sha256_hex(stored)}.json")
 
 
 def test_a_stored_partitions_input_reads_each_partition_only_when_asked(backend, io_manager):
@@ -335,3 +370,21 @@ def test_a_stored_partitions_input_reads_each_partition_only_when_asked(backend,
     assert seen["again"] == {"symbol": "AAPL"}
     assert seen["items"] == {s: {"symbol": s} for s in ["AAPL", "IBM", "MSFT"]}
     assert seen["missing"] is False
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_a_stored_table_can_be_read_column_by_column_without_a_step(
+    backend: Backend, io_manager, fmt: str
+):
+    assets = price_assets(fmt, True, {})
+    dg.materialize(assets, resources={"io_manager": io_manager}, partition_key="IBM")
+    key, definition = dg.AssetKey(["market", "prices"]), {"format": fmt}
+
+    days = io_manager.read_stored(key, "IBM", definition, columns=["trade_date"])
+    assert list(days.columns) == ["trade_date"]
+    assert pd.to_datetime(days["trade_date"]).tolist() == pd.to_datetime(
+        daily_prices("IBM")["trade_date"]
+    ).tolist()
+    whole = io_manager.read_stored(key, "IBM", definition)
+    assert list(whole.columns) == list(daily_prices("IBM").columns)
+    assert io_manager.read_stored(key, "NVDA", definition) is None

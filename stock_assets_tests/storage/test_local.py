@@ -1,12 +1,18 @@
 """The local-folder backend: plain files, their checksum in an xattr, temp files only mid-write."""
 
+import multiprocessing
 import os
 from pathlib import Path
 
 import pytest
 
 from stock_assets.storage.local import LOCKS, XATTR, LocalFolderStore
-from stock_assets.storage.objects import ObjectNotFound, StoreUnavailable, sha256_hex
+from stock_assets.storage.objects import (
+    ConcurrentUpdateError,
+    ObjectNotFound,
+    StoreUnavailable,
+    sha256_hex,
+)
 
 KEY = "market/prices/IBM.parquet"
 
@@ -25,6 +31,18 @@ def test_object_is_a_plain_file_carrying_its_sha256(store: LocalFolderStore, tmp
     assert version.uri == store.uri(KEY) == str(path)
     assert sorted(p.name for p in path.parent.iterdir()) == ["IBM.parquet"]
     assert (tmp_path / LOCKS).is_dir()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_objects_are_as_readable_as_the_umask_makes_any_file(store, tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        store.put(KEY, b"first")
+        store.put(KEY, b"second")
+    finally:
+        os.umask(previous)
+
+    assert (tmp_path / KEY).stat().st_mode & 0o777 == mode
 
 
 def test_file_written_by_another_tool_reads_without_a_checksum(store, tmp_path: Path):
@@ -86,3 +104,64 @@ def test_next_write_of_a_key_removes_its_dead_writers_temp_files(store, tmp_path
     store.put(KEY, b"complete")
 
     assert not dead.exists()
+
+
+def test_list_skips_temp_files_and_locks(store: LocalFolderStore, tmp_path: Path):
+    store.put(KEY, b"complete")
+    dead_writers_temp_file(tmp_path / "market" / "prices")
+    (tmp_path / LOCKS / "stale.lock").write_bytes(b"")
+
+    assert store.list() == store.list("market/") == [KEY]
+
+
+def test_no_lock_file_outlives_its_write(store: LocalFolderStore, tmp_path: Path):
+    for number in range(10):
+        store.put(f"market/prices/{number % 3}.csv", f"version {number}".encode())
+    with pytest.raises(ConcurrentUpdateError):
+        store.put("market/prices/0.csv", b"lost", if_absent=True)
+    (tmp_path / "market" / "blocked").write_bytes(b"a file where a folder should be")
+    with pytest.raises(StoreUnavailable):
+        store.put("market/blocked/IBM.csv", b"x")
+
+    assert list((tmp_path / LOCKS).iterdir()) == []
+
+
+def test_cleanup_removes_the_lock_files_killed_writers_left(store, tmp_path: Path):
+    (tmp_path / LOCKS).mkdir()
+    (tmp_path / LOCKS / f"{'dead' * 8}.lock").write_bytes(b"")
+
+    with store._locked(tmp_path / KEY):
+        assert store.cleanup() == 1
+        assert store.cleanup("market") == 0
+        assert len(list((tmp_path / LOCKS).iterdir())) == 1
+
+    assert list((tmp_path / LOCKS).iterdir()) == []
+
+
+WRITERS, INCREMENTS = 4, 40
+
+
+def increment(root: Path) -> int:
+    """Add one to the counter INCREMENTS times by compare-and-swap; the conflicts met."""
+    store, conflicts = LocalFolderStore(root), 0
+    for _ in range(INCREMENTS):
+        while True:
+            current = store.get("counter")
+            try:
+                store.put("counter", b"%d" % (int(current.data) + 1), if_match=current.version.etag)
+                break
+            except ConcurrentUpdateError:
+                conflicts += 1
+    return conflicts
+
+
+def test_writers_in_several_processes_lose_no_update(store: LocalFolderStore, tmp_path: Path):
+    """Lock files come and go while writers wait on them; mutual exclusion must hold anyway."""
+    store.put("counter", b"0")
+
+    with multiprocessing.get_context("fork").Pool(WRITERS) as pool:
+        conflicts = pool.map(increment, [tmp_path] * WRITERS)
+
+    assert int(store.get("counter").data) == WRITERS * INCREMENTS
+    assert sum(conflicts) > 0, "the writers never collided; the test proves nothing"
+    assert list((tmp_path / LOCKS).iterdir()) == []

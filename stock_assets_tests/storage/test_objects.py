@@ -71,6 +71,22 @@ def test_absent_object_has_no_head_and_get_names_it(store: ObjectStore):
         store.get(KEY)
 
 
+def test_list_names_the_published_keys_under_a_prefix_in_order(backend: Backend):
+    store = backend.store
+    for key in ("market/prices/MSFT.csv", "market/prices/IBM.csv", "market/quotes/IBM.json"):
+        store.put(key, b"x")
+    store.put("market/prices/big.bin", b"0" * (6 * MiB))
+
+    assert store.list("market/prices/") == [
+        "market/prices/IBM.csv", "market/prices/MSFT.csv", "market/prices/big.bin",
+    ]
+    assert store.list("market/prices/I") == ["market/prices/IBM.csv"]
+    assert store.list("market/q") == ["market/quotes/IBM.json"]
+    assert store.list() == backend.raw_keys()
+    assert store.list("nowhere/") == []
+    assert backend.leftovers() == []
+
+
 def test_if_match_with_the_current_etag_replaces_the_object(store: ObjectStore):
     first = store.put(KEY, b"v1")
 

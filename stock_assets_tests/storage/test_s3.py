@@ -106,6 +106,21 @@ def test_cleanup_aborts_incomplete_uploads_below_its_prefix(store, s3_client, s3
     assert [u["Key"] for u in uploads(s3_client, s3_bucket)] == ["elsewhere/IBM.parquet"]
 
 
+def test_list_reads_every_page_and_only_its_prefix(store, s3_client, s3_bucket: str):
+    def two_per_page(params: dict, **_) -> None:
+        params["MaxKeys"] = 2
+
+    s3_client.meta.events.register("before-parameter-build.s3.ListObjectsV2", two_per_page)
+    keys = [f"market/quotes/_history/IBM/{n:02}.json" for n in range(5)]
+    for key in reversed(keys):
+        store.put(key, b"{}")
+    s3_client.put_object(Bucket=s3_bucket, Key="elsewhere/market/quotes/x.json", Body=b"{}")
+    s3_client.create_multipart_upload(Bucket=s3_bucket, Key=f"{PREFIX}/market/quotes/y.json")
+
+    assert store.list("market/quotes/") == keys
+    assert store.list() == keys
+
+
 def test_missing_bucket_is_unavailable_naming_it(s3_client):
     store = S3Store(s3_client, "no-such-bucket-here", PREFIX)
 
@@ -113,6 +128,7 @@ def test_missing_bucket_is_unavailable_naming_it(s3_client):
         lambda: store.head(KEY),
         lambda: store.get(KEY),
         lambda: store.put(KEY, b"x"),
+        lambda: store.list(),
     ):
         with pytest.raises(StoreUnavailable, match="bucket 'no-such-bucket-here' does not exist"):
             operation()

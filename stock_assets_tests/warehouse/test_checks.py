@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.storage.formats import get_format
 from stock_assets.storage.io_manager import object_key
-from stock_assets.warehouse.checks import table_matches_stored_prices
+from stock_assets.warehouse.reconcile import reconcile, table_rows
 from stock_assets_tests.conftest import make_resources
 
 
@@ -38,22 +38,17 @@ def test_reconciliation_passes_after_a_load_and_names_the_days_that_drift(
         connection.execute(
             sa.text("DELETE FROM daily_prices WHERE symbol = 'FB' AND trade_date = '2013-01-02'")
         )
-    # Dagster cannot run a partitioned check without its asset, so the check is invoked directly
-    # (on the same stored object and database) to see the drift the table now has.
+    # Dagster cannot run a partitioned check without its asset, so the check's comparison is
+    # run directly (on the same stored object and database) to see the drift the table now has.
     stored = (
         resources["io_manager"]
         .store.get_store()
         .get(object_key(dg.AssetKey("cleaned_daily_prices"), "FB", get_format("parquet")))
     )
     frame = get_format("parquet").decode(stored.data, as_frame=True)
-    evaluation = table_matches_stored_prices(
-        dg.build_asset_check_context(),
-        cleaned_daily_prices={"FB": frame},
-        database=resources["database"],
-    )
-    assert not evaluation.passed
-    assert evaluation.metadata["table_rows"].value == 195
-    assert (
-        evaluation.metadata["table_checksum"].value != evaluation.metadata["stored_checksum"].value
-    )
-    assert evaluation.metadata["first_differing_days"].value == "2012-12-03, 2013-01-02"
+    found = reconcile(table_rows(pg_engine, "FB"), frame)
+    assert not found.matches
+    metadata = found.as_metadata()
+    assert metadata["table_rows"] == 195
+    assert metadata["table_checksum"] != metadata["stored_checksum"]
+    assert metadata["first_differing_days"] == "2012-12-03, 2013-01-02"
