@@ -51,6 +51,7 @@ def calendar(exchange: Exchange = NYSE) -> xcals.ExchangeCalendar:
 
 
 def nyse() -> xcals.ExchangeCalendar:
+    """The NYSE's calendar, the one the offline sample's days follow."""
     return calendar(NYSE)
 
 
