@@ -5,9 +5,10 @@ One run per batch of symbols (a partition range, run as a single-run backfill), 
 symbol: each run costs seconds of process start. The cleaned prices and the table follow by
 declarative automation, so the schedule only asks for what comes from the API.
 
-The ticks are New York time; by 17:30 there every exchange Alpha Vantage serves (London, Toronto,
-Xetra, Bombay, Shanghai, Shenzhen) has closed that day's session. A day is skipped only when no
-watchlist symbol's exchange traded, so a Toronto symbol is refreshed on Juneteenth.
+The ticks stay New York time: at the default 17:30 every exchange Alpha Vantage serves has closed
+that day's session (Toronto, the last, at 16:00). A day is skipped only when no watchlist symbol's
+exchange traded, so a TSX Venture symbol is refreshed on Juneteenth; a day only some traded asks
+for every symbol (one run per batch), which costs requests but loses nothing.
 """
 
 from datetime import date
