@@ -4,6 +4,8 @@ import re
 
 import dagster as dg
 
+from stock_assets.exchanges import UnknownExchangeSuffix, exchange_of
+
 SAMPLE_SYMBOLS = ("AAPL", "MSFT", "IBM", "GOOG", "FB")
 
 # A first character that is a letter or digit keeps "." and ".." (path traversal) out.
@@ -15,12 +17,17 @@ class InvalidSymbolError(ValueError):
 
 
 def validate_symbol(symbol: str) -> str:
-    """Return the symbol unchanged if it is upper-case letters, digits, '.' or '-', 1-10 long."""
+    """Return the symbol unchanged if it is upper-case letters, digits, '.' or '-', 1-10 long,
+    with no exchange suffix or one `exchanges.SUFFIXES` knows (SHOP.TRT)."""
     if not isinstance(symbol, str) or not _SYMBOL.fullmatch(symbol):
         raise InvalidSymbolError(
             f"invalid ticker symbol {symbol!r}: use 1-10 upper-case letters, digits, '.' or '-', "
-            "starting with a letter or digit (e.g. AAPL, BRK.B, BF-B)"
+            "starting with a letter or digit (e.g. AAPL, BRK.B, BF-B, SHOP.TRT)"
         )
+    try:
+        exchange_of(symbol)
+    except UnknownExchangeSuffix as error:
+        raise InvalidSymbolError(str(error)) from None
     return symbol
 
 

@@ -1,6 +1,6 @@
 """Thirteen answers Alpha Vantage really sent, fetched through the client from a loopback server
 and cleaned: every clean value equals the answer's text, and only what the manifest expects is
-quarantined (GPV.TRV's Juneteenth row waits for per-exchange calendars)."""
+quarantined (nothing: GPV.TRV's Juneteenth row is a TSX Venture session)."""
 
 import threading
 from collections.abc import Iterator

@@ -2,6 +2,8 @@
 
 import pytest
 
+from stock_assets.exchanges import SUFFIXES
+from stock_assets.settings import Settings
 from stock_assets.watchlist import (
     SAMPLE_SYMBOLS,
     InvalidSymbolError,
@@ -10,7 +12,11 @@ from stock_assets.watchlist import (
     validate_symbol,
 )
 
-VALID = ["AAPL", "BRK.B", "BF-B", "A", "X1", "0700", "ABCDEFGHIJ"]
+VALID = [
+    "AAPL", "BRK.B", "BF-B", "RDS-A", "A", "X1", "0700", "ABCDEFGHIJ",
+    "TSCO.LON", "SHOP.TRT", "GPV.TRV", "MBG.DEX", "TCS.BSE", "600104.SHH", "000002.SHZ",
+]
+UNKNOWN_SUFFIX = ["SHOP.TSX", "VOD.LSE", "AIR.PAR", "ABC.1234"]
 INVALID = [
     "aapl",
     "Aapl",
@@ -43,7 +49,26 @@ def test_invalid_symbols_are_refused_naming_the_symbol(symbol):
     with pytest.raises(InvalidSymbolError) as caught:
         validate_symbol(symbol)
     assert repr(symbol) in str(caught.value)
-    assert "e.g. AAPL, BRK.B, BF-B" in str(caught.value)
+    assert "e.g. AAPL, BRK.B, BF-B, SHOP.TRT" in str(caught.value)
+
+
+@pytest.mark.parametrize("symbol", UNKNOWN_SUFFIX)
+def test_an_unknown_exchange_suffix_is_refused_in_one_line_listing_the_known_ones(symbol):
+    with pytest.raises(InvalidSymbolError) as caught:
+        validate_symbol(symbol)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert repr(symbol) in message and f"unknown exchange suffix .{symbol.split('.')[1]}" in message
+    assert all(f".{suffix} ({exchange.name})" in message for suffix, exchange in SUFFIXES.items())
+
+
+def test_an_unknown_suffix_in_the_watchlist_stops_the_definitions_loading(monkeypatch):
+    """`Settings.from_env` is what the definitions (and their partitions) are built from."""
+    monkeypatch.setenv("STOCK_ASSETS_SYMBOLS", "AAPL,SHOP.TRT,VOD.LSE")
+    with pytest.raises(InvalidSymbolError, match=r"^ticker symbol 'VOD.LSE': unknown exchange"):
+        Settings.from_env()
+    monkeypatch.setenv("STOCK_ASSETS_SYMBOLS", "AAPL,SHOP.TRT,GPV.TRV,BRK.B,RDS-A")
+    assert Settings.from_env().symbols == ["AAPL", "SHOP.TRT", "GPV.TRV", "BRK.B", "RDS-A"]
 
 
 @pytest.mark.parametrize("value", [None, 123, b"AAPL", ["AAPL"]])

@@ -71,6 +71,7 @@ def raw_quotes(
     symbols = context.partition_keys
     sizes = {  # the stored history is read only when it can change the answer
         symbol: choose_outputsize(
+            symbol,
             last_stored_trade_date(io_manager, symbol) if full_allowed else None,
             today,
             full_allowed=full_allowed,

@@ -38,7 +38,7 @@ CHECKS = {
     ),
     "unique_trading_dates": _spec("unique_trading_dates", "One row per trading day."),
     "no_gaps_beyond_holidays": _spec(
-        "no_gaps_beyond_holidays", "No NYSE session is missing between the first and last day."
+        "no_gaps_beyond_holidays", "No session of the symbol's exchange missing in its history."
     ),
     "quarantine_share": _spec(
         "quarantine_share",
@@ -91,8 +91,8 @@ def _check_results(outcomes: dict[str, tuple[bool, dict]]) -> list[dg.AssetCheck
 @dg.multi_asset(
     outs={
         "cleaned_daily_prices": _out(
-            "Typed daily prices per symbol, one row per NYSE trading day, sorted, history kept; "
-            "adjusted OHLCV when the answer carries splits and dividends.",
+            "Typed daily prices per symbol, one row per session of its exchange, sorted, history "
+            "kept; adjusted OHLCV when the answer carries splits and dividends.",
             Settings.from_env().prices_format,
         ),
         "quarantined_price_rows": _out(

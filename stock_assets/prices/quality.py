@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from stock_assets.exchanges import Exchange, exchange_of
 from stock_assets.prices import schema
 from stock_assets.prices.splits import detect_splits
 from stock_assets.trading_calendar import sessions_between
@@ -24,6 +25,11 @@ def _days(values: pd.Series) -> list[str]:
 
 def _as_date(value) -> date:
     return pd.Timestamp(value).date()
+
+
+def _exchange(frame: pd.DataFrame) -> Exchange:
+    """The exchange of the symbol whose prices these are (one symbol per frame)."""
+    return exchange_of(str(frame["symbol"].iloc[0]))
 
 
 def check_ohlc_consistency(frame: pd.DataFrame) -> CheckResult:
@@ -52,13 +58,15 @@ def check_unique_dates(frame: pd.DataFrame) -> CheckResult:
 
 
 def check_no_gaps(frame: pd.DataFrame) -> CheckResult:
-    """Every NYSE session between the first and the last day has a row."""
+    """Every session of the symbol's exchange between the first and the last day has a row."""
     if frame.empty:
         return True, {"missing_sessions": 0, "first_missing_days": []}
     days = pd.to_datetime(frame["trade_date"].astype("string"))
-    sessions = sessions_between(_as_date(days.min()), _as_date(days.max()))
+    exchange = _exchange(frame)
+    sessions = sessions_between(_as_date(days.min()), _as_date(days.max()), exchange)
     missing = sessions.difference(pd.DatetimeIndex(days))
     return missing.empty, {
+        "exchange": exchange.name,
         "first_day": str(_as_date(days.min())),
         "last_day": str(_as_date(days.max())),
         "sessions_expected": len(sessions),
@@ -91,7 +99,8 @@ def check_history_not_shrunk(previous_rows: int | None, rows: int) -> CheckResul
 
 
 def check_freshness(frame: pd.DataFrame, last_refreshed: date | None) -> CheckResult:
-    """The last day is the answer's 'Last Refreshed' day, or at most one session before it.
+    """The last day is the answer's 'Last Refreshed' day, or at most one session (of the
+    symbol's exchange) before it.
 
     Without a 'Last Refreshed' day (CSV answers) there is nothing to compare: passes, saying so.
     """
@@ -105,7 +114,9 @@ def check_freshness(frame: pd.DataFrame, last_refreshed: date | None) -> CheckRe
             "reason": "the answer states no Last Refreshed day (CSV); not compared",
         }
     behind = (
-        len(sessions_between(last_day, last_refreshed)) - 1 if last_day <= last_refreshed else -1
+        len(sessions_between(last_day, last_refreshed, _exchange(frame))) - 1
+        if last_day <= last_refreshed
+        else -1
     )
     return 0 <= behind <= 1, {
         "last_trade_date": last_day.isoformat(),

@@ -11,10 +11,11 @@ from datetime import date
 
 import pandas as pd
 
+from stock_assets.exchanges import Exchange, exchange_of
 from stock_assets.ingest.answers import Answer
 from stock_assets.prices import schema
 from stock_assets.prices.parse import answer_frame, parse_values
-from stock_assets.trading_calendar import nyse, sessions_between
+from stock_assets.trading_calendar import sessions_between
 
 SEPARATOR = "; "
 # (column, other column, relation): the row is inconsistent when `column relation other` holds.
@@ -112,21 +113,21 @@ def _ohlc_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
         )
 
 
-def _calendar_rules(reasons: _Reasons, typed: pd.DataFrame, last_refreshed: date | None) -> None:
-    """Days the NYSE did not trade (weekends, holidays, closures) or after 'Last Refreshed'."""
+def _calendar_rules(
+    reasons: _Reasons, typed: pd.DataFrame, exchange: Exchange, last_refreshed: date | None
+) -> None:
+    """Days the symbol's exchange did not trade (weekends, holidays, closures) or after
+    'Last Refreshed'."""
     days = typed["trade_date"]
-    calendar = nyse()
-    checkable = days.between(calendar.first_session, calendar.last_session)
-    weekend = days.dt.dayofweek >= 5
-    closed = weekend.copy()
-    if checkable.any():
-        sessions = sessions_between(days[checkable].min().date(), days[checkable].max().date())
-        closed |= checkable & ~days.isin(sessions)
-    why = pd.Series("market closed", index=days.index).where(~weekend, days.dt.day_name())
-    reasons.add(
-        closed,
-        lambda r: r["trade_date"] + " is not an NYSE session (" + why[r.index] + ")",
-    )
+    dated = days.dropna()
+    if not dated.empty:
+        sessions = sessions_between(dated.min().date(), dated.max().date(), exchange)
+        weekend = days.dt.dayofweek >= 5
+        why = pd.Series("market closed", index=days.index).where(~weekend, days.dt.day_name())
+        reasons.add(
+            days.notna() & ~days.isin(sessions),
+            lambda r: r["trade_date"] + f" is not {exchange.session} (" + why[r.index] + ")",
+        )
     if last_refreshed is not None:
         reasons.add(
             days > pd.Timestamp(last_refreshed),
@@ -160,7 +161,7 @@ def validate_rows(
     reasons = _Reasons(text)
     _field_rules(reasons, typed)
     _ohlc_rules(reasons, typed)
-    _calendar_rules(reasons, typed, last_refreshed)
+    _calendar_rules(reasons, typed, exchange_of(symbol), last_refreshed)
     _conflicting_duplicates(reasons, typed)
 
     bad = reasons.found.notna()
@@ -177,8 +178,9 @@ def clean_answer(answer: Answer) -> CleanedAnswer:
     """Parse an answer (JSON or CSV, daily or adjusted) and keep only the rows one can trust.
 
     Quarantined, each with its reasons: unparseable or missing values or dates, non-positive
-    prices, negative or fractional volume, inconsistent OHLC, days that are not NYSE sessions,
-    days after the answer's 'Last Refreshed', and a day sent twice with different values.
+    prices, negative or fractional volume, inconsistent OHLC, days that are not sessions of the
+    symbol's exchange (`exchanges.exchange_of`), days after the answer's 'Last Refreshed', and a
+    day sent twice with different values.
     Raises `parse.UnparseableAnswer` when the answer holds no series at all, `NoValidRows` when
     every row is quarantined.
     """

@@ -1,6 +1,7 @@
-"""The after-close schedule: New York time across DST, NYSE trading days only, one run per batch."""
+"""The after-close schedule: New York time across DST, days an exchange of the watchlist traded,
+one run per batch."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ import pytest
 from dagster._utils.schedules import cron_string_iterator
 
 from stock_assets.definitions import defs
-from stock_assets.ingest.schedules import batches, build_refresh_schedule
+from stock_assets.ingest.schedules import batches, build_refresh_schedule, closed_exchanges
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -72,3 +73,19 @@ def test_without_the_trading_day_rule_every_tick_refreshes():
     schedule = build_refresh_schedule("* * * * *", 100, trading_days_only=False)
     tick = _evaluate(schedule, datetime(2026, 11, 26, 17, 30, tzinfo=NEW_YORK))
     assert len(tick.run_requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("symbols", "day", "closed"),
+    [
+        (["AAPL"], date(2023, 6, 19), ["NYSE"]),  # Juneteenth
+        (["AAPL", "GPV.TRV"], date(2023, 6, 19), []),  # the TSX Venture Exchange traded
+        (["AAPL", "SHOP.TRT"], date(2024, 7, 1), []),  # Canada Day: the NYSE traded
+        (["AAPL", "GPV.TRV", "SHOP.TRT"], date(2023, 12, 25),
+         ["NYSE", "TSX Venture Exchange", "Toronto Stock Exchange"]),
+        (["600104.SHH", "000002.SHZ"], date(2024, 2, 12),
+         ["Shanghai Stock Exchange", "Shenzhen Stock Exchange"]),  # Chinese New Year
+    ],
+)
+def test_a_day_is_skipped_only_when_no_exchange_of_the_watchlist_traded(symbols, day, closed):
+    assert closed_exchanges(symbols, day) == closed

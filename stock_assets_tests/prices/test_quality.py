@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED
+from stock_assets.prices import schema
 from stock_assets.prices.quality import (
     check_freshness,
     check_history_not_shrunk,
@@ -73,6 +74,39 @@ def test_missing_sessions_fail_but_market_closures_are_not_gaps(aapl):
     assert metadata["missing_sessions"] == 3
     assert metadata["first_missing_days"] == ["2001-09-10", "2001-09-17", "2012-12-24"]
     assert_json_ready(metadata)
+
+
+def prices_on(symbol: str, days: list[str]) -> pd.DataFrame:
+    """A cleaned history of `symbol` with one sound row on each of `days`."""
+    row = {"open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5, "volume": 1000}
+    return schema.conform(pd.DataFrame([{"symbol": symbol, "trade_date": d, **row} for d in days]))
+
+
+@pytest.mark.parametrize(
+    ("symbol", "days", "missing"),
+    [
+        # Juneteenth 2023: the NYSE closed, the TSX Venture Exchange open.
+        ("GPV.TRV", ["2023-06-16", "2023-06-20"], ["2023-06-19"]),
+        ("GPV.TRV", ["2023-06-16", "2023-06-19", "2023-06-20"], []),
+        ("AAPL", ["2023-06-16", "2023-06-20"], []),
+        # Canada Day, observed on Monday 2024-07-01: Toronto closed, the NYSE open.
+        ("SHOP.TRT", ["2024-06-28", "2024-07-02"], []),
+        ("AAPL", ["2024-06-28", "2024-07-02"], ["2024-07-01"]),
+    ],
+)
+def test_gaps_are_sessions_of_the_symbols_own_exchange(symbol, days, missing):
+    passed, metadata = check_no_gaps(prices_on(symbol, days))
+    assert passed is (not missing)
+    assert metadata["first_missing_days"] == missing
+    assert_json_ready(metadata)
+
+
+def test_freshness_counts_sessions_of_the_symbols_own_exchange():
+    """GPV.TRV's 2023-06-16 is one TSX Venture session behind a Last Refreshed of 2023-06-19."""
+    passed, metadata = check_freshness(prices_on("GPV.TRV", ["2023-06-16"]), date(2023, 6, 19))
+    assert passed and metadata["sessions_behind"] == 1
+    passed, metadata = check_freshness(prices_on("GPV.TRV", ["2023-06-15"]), date(2023, 6, 19))
+    assert not passed and metadata["sessions_behind"] == 2
 
 
 def test_only_the_first_few_missing_days_are_listed(aapl):

@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import date
 
 import pandas as pd
@@ -6,6 +7,7 @@ import pytest
 from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED
 from stock_assets.prices.schema import QUARANTINE
 from stock_assets.prices.validate import CleanedAnswer, NoValidRows, clean_answer
+from stock_assets_tests import real_answers
 from stock_assets_tests.prices.sample import (
     clean_sample,
     days,
@@ -188,6 +190,37 @@ def test_the_september_2001_closure_is_quarantined_in_a_full_answer():
     assert days(result.quarantine) == ["2001-09-12"]
     assert result.quarantine["reason"].item() == "2001-09-12 is not an NYSE session (market closed)"
     assert len(result.clean) == 3270
+
+
+def test_juneteenth_is_a_tsx_venture_session_so_gpv_trv_keeps_it():
+    """Issue 12 item 12: the NYSE was closed on 2023-06-19, the TSX Venture Exchange was not."""
+    [gpv] = [entry for entry in real_answers.DATA if entry["symbol"] == "GPV.TRV"]
+    result = clean_answer(real_answers.answer(gpv))
+    assert days(result.clean) == ["2023-06-19", "2023-06-20"]
+    assert result.quarantine.empty
+
+
+def test_a_london_symbol_is_judged_on_the_london_calendar():
+    """Boxing Day 2012 was an NYSE session but not a London one; Martin Luther King Day 2013 the
+    other way round."""
+    answer = with_extra_row(compact(), "2013-01-21", like="2013-01-18")
+    result = clean_answer(dataclasses.replace(answer, symbol="TSCO.LON"))
+    assert dict(zip(days(result.quarantine), result.quarantine["reason"], strict=True)) == {
+        "2012-12-26": "2012-12-26 is not a London Stock Exchange session (market closed)"
+    }
+    assert "2013-01-21" in days(result.clean)
+    assert set(result.clean["symbol"]) == {"TSCO.LON"}
+
+
+def test_a_toronto_symbol_names_its_exchange_for_weekends_and_holidays():
+    answer = dataclasses.replace(
+        with_extra_row(compact(), "2013-02-23", like="2013-02-22"), symbol="SHOP.TRT"
+    )
+    assert clean_answer(answer).quarantine["reason"].tolist() == [
+        "2012-10-08 is not a Toronto Stock Exchange session (market closed)",  # Thanksgiving
+        "2012-12-26 is not a Toronto Stock Exchange session (market closed)",  # Boxing Day
+        "2013-02-23 is not a Toronto Stock Exchange session (Saturday)",
+    ]
 
 
 def test_a_day_after_last_refreshed_is_quarantined():
