@@ -1,7 +1,6 @@
 """`stock-assets materialize` as a user runs it: a subprocess, in a fresh folder, with only the
 variables the test sets; and the check outcomes it prints, phrased from real check evaluations."""
 
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from stock_assets.cli import describe_checks
+from stock_assets_tests.environments import loopback_api, nothing_set
 
 STOCK_ASSETS = str(Path(sys.executable).with_name("stock-assets"))
 CANARY = "canary-KEY-5d1e0b"
@@ -23,8 +23,7 @@ SAMPLE_ROWS = {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
 
 def _materialize(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """The main command with none of our variables set but `env`."""
-    ours = ("ALPHAVANTAGE_", "STOCK_ASSETS_", "DAGSTER_")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    clean = nothing_set()
     return subprocess.run(
         [STOCK_ASSETS, "materialize", *args],
         env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=600,
@@ -91,11 +90,7 @@ def test_every_documented_variable_set_shows_values_never_secrets(
     database = sa.make_url(make_postgres_database()).set(password=DB_CANARY)
     dagster_db = sa.make_url(make_postgres_database()).set(password=DB_CANARY)
     env = {
-        "ALPHAVANTAGE_API_KEY": CANARY,
-        "ALPHAVANTAGE_BASE_URL": sample_server.url,
-        "ALPHAVANTAGE_REQUESTS_PER_SECOND": "0",
-        "ALPHAVANTAGE_REQUESTS_PER_MINUTE": "0",
-        "ALPHAVANTAGE_REQUESTS_PER_DAY": "0",
+        **loopback_api(sample_server.url, CANARY),
         "ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS": "2",
         "ALPHAVANTAGE_PREMIUM": "false",
         "ALPHAVANTAGE_FULL_HISTORY": "true",

@@ -14,6 +14,7 @@ from dagster._core.instance.ref import InstanceRef
 from stock_assets.definitions import ASSETS
 from stock_assets.storage.s3 import S3Store
 from stock_assets_tests.conftest import make_resources
+from stock_assets_tests.environments import loopback_api, nothing_set
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -234,12 +235,6 @@ def test_main_command_materializes_every_symbol_offline(tmp_path, monkeypatch):
         assert len(instance.get_runs()) == 5  # what `dagster dev` from this folder shows
 
 
-def _nothing_set() -> dict[str, str]:
-    """The environment of a user who has set nothing of ours."""
-    ours = ("ALPHAVANTAGE_", "STOCK_ASSETS_", "DAGSTER_", "AWS_ENDPOINT_URL")
-    return {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-
-
 @pytest.mark.slow
 def test_dagster_commands_work_from_the_root_with_nothing_set(tmp_path, monkeypatch):
     """Dagster users run these from the repository root without DAGSTER_HOME: Dagster then
@@ -249,7 +244,7 @@ def test_dagster_commands_work_from_the_root_with_nothing_set(tmp_path, monkeypa
     root.mkdir()
     for name in ("dagster.yaml", "pyproject.toml", "workspace.yaml"):
         (root / name).write_bytes((PROJECT / name).read_bytes())
-    env = _nothing_set()
+    env = nothing_set("AWS_ENDPOINT_URL")
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(args, env=env, cwd=root, capture_output=True, text=True, timeout=300)
@@ -291,12 +286,8 @@ def test_switching_the_prices_format_keeps_the_history_and_leaves_no_orphan(
     sample_server.api_key = CANARY
     database = make_postgres_database()
     env = {
-        **_nothing_set(),
-        "ALPHAVANTAGE_API_KEY": CANARY,
-        "ALPHAVANTAGE_BASE_URL": sample_server.url,
-        "ALPHAVANTAGE_REQUESTS_PER_SECOND": "0",
-        "ALPHAVANTAGE_REQUESTS_PER_MINUTE": "0",
-        "ALPHAVANTAGE_REQUESTS_PER_DAY": "0",
+        **nothing_set(),
+        **loopback_api(sample_server.url, CANARY),
         "STOCK_ASSETS_SYMBOLS": "AAPL",
         "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
         "STOCK_ASSETS_DATABASE_URL": database,

@@ -2,7 +2,6 @@
 through a whole Dagster run."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -11,6 +10,7 @@ import pytest
 from stock_assets.exchanges import NYSE, SUFFIXES, UnknownExchangeSuffix, exchange_of
 from stock_assets.trading_calendar import calendar
 from stock_assets_tests import real_answers, symbol_run
+from stock_assets_tests.environments import nothing_set
 
 
 @pytest.mark.parametrize(
@@ -43,8 +43,7 @@ def test_gpv_trv_loads_juneteenth_into_the_table_through_a_dagster_run(tmp_path)
     quarantined, the blocking check failed and the table got no rows. Now every row lands,
     nothing is quarantined (as the manifest expects) and every check passes."""
     [entry] = [e for e in real_answers.DATA if e["symbol"] == "GPV.TRV"]
-    ours = ("ALPHAVANTAGE_", "STOCK_ASSETS_", "DAGSTER_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env = nothing_set()
     run = subprocess.run(
         [sys.executable, symbol_run.__file__, str(tmp_path), "GPV.TRV",
          str(real_answers.FOLDER / f"{entry['file']}.gz")],

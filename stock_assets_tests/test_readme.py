@@ -22,6 +22,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from stock_assets_tests.environments import nothing_set
+
 PROJECT = Path(__file__).resolve().parents[1]
 README = PROJECT / "README.md"
 CANARY = "canary-README-51c0"
@@ -56,8 +58,7 @@ def fresh_clone(destination: Path) -> Path:
 
 def user_environment() -> dict[str, str]:
     """This machine's environment without anything of ours, nor the test's own venv."""
-    ours = ("ALPHAVANTAGE_", "STOCK_ASSETS_", "DAGSTER_", "AWS_", "VIRTUAL_ENV", "PYTEST_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env = nothing_set("AWS_", "VIRTUAL_ENV", "PYTEST_")
     venv_bin = str(PROJECT / ".venv" / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                   if p != venv_bin)
