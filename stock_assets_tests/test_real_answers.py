@@ -2,16 +2,18 @@
 and cleaned: every clean value equals the answer's text, and only what the manifest expects is
 quarantined (nothing: GPV.TRV's Juneteenth row is a TSX Venture session)."""
 
-import threading
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from stock_assets.ingest.client import AlphaVantageClient
+from stock_assets.ingest.errors import AlphaVantageError
 from stock_assets.prices.validate import clean_answer
-from stock_assets_tests import real_answers
+from stock_assets_tests import real_answer_runs, real_answers
+from stock_assets_tests.environments import nothing_set
 
 CANARY = "canary-REAL-2b7e"
 PRICES = ("open", "high", "low", "close")
@@ -19,33 +21,8 @@ PRICES = ("open", "high", "low", "close")
 
 @pytest.fixture(scope="module")
 def real_server() -> Iterator[str]:
-    """Answers `/<id>/query` with the real answer of that manifest id (for the canary key)."""
-    bodies = {e["id"]: real_answers.body(e) for e in real_answers.DATA}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            body = bodies[url.path.split("/")[1]] if query.get("apikey") == CANARY else b"{}"
-            csv = query.get("datatype") == "csv"
-            kind = "application/x-download" if csv else "application/json"
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with real_answers.verbatim_server(CANARY) as url:
+        yield url
 
 
 def _fetch(url: str, entry: dict):
@@ -83,3 +60,49 @@ def test_real_answers_clean_to_exactly_their_text(real_server, entry):
         for column in ("adjusted_close", "dividend_amount", "split_coefficient"):
             if column in values:
                 assert row[column] == float(values[column]), (row["trade_date"], column)
+
+
+@pytest.mark.parametrize("entry", real_answers.ERRORS, ids=[e["id"] for e in real_answers.ERRORS])
+@pytest.mark.parametrize("datatype", ["json", "csv"])
+def test_real_error_texts_through_the_client(real_server, entry, datatype):
+    client = AlphaVantageClient(
+        api_key=CANARY, base_url=f"{real_server}/{entry['id']}/query", budget=None, attempts=1
+    )
+    with pytest.raises(AlphaVantageError) as caught:
+        client.fetch_daily("IBM", datatype=datatype)
+    assert type(caught.value).__name__ in entry["expect"], (entry["id"], str(caught.value))
+    assert CANARY not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_every_real_answer_lands_in_the_table_through_a_dagster_run(tmp_path):
+    """Each answer, served byte for byte, through every asset and check: the table holds exactly
+    the answer's text, and its adjusted columns agree with the answer's adjusted close."""
+    symbols = ",".join(dict.fromkeys(e["symbol"] for e in real_answers.DATA))
+    process = subprocess.run(
+        [sys.executable, real_answer_runs.__file__, str(tmp_path)],
+        env={**nothing_set(), "STOCK_ASSETS_SYMBOLS": symbols},
+        capture_output=True, text=True, timeout=900,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    outcomes = {o["id"]: o for o in map(json.loads, process.stdout.splitlines())}
+    assert sorted(outcomes) == sorted(e["id"] for e in real_answers.DATA)
+    for entry in real_answers.DATA:
+        outcome = outcomes[entry["id"]]
+        assert outcome["success"], entry["id"]
+        failed = [name for name, passed in outcome["checks"].items() if not passed]
+        assert failed in ([], ["no_undeclared_splits"]), (entry["id"], failed)
+        assert sorted(outcome["quarantined_days"]) == sorted(entry["expect_quarantine"])
+        text = real_answers.text_rows(entry)
+        assert [row["trade_date"] for row in outcome["table"]] == sorted(text), entry["id"]
+        for row in outcome["table"]:
+            values = text[row["trade_date"]]
+            for column in (*PRICES, "volume", "adjusted_close", "dividend_amount",
+                           "split_coefficient"):
+                if column in values:
+                    assert row[column] == float(values[column]), (entry["id"], row, column)
+            if "adjusted_close" in values:
+                ratio = float(values["adjusted_close"]) / float(values["close"])
+                for column in ("open", "high", "low"):
+                    expected = round(float(values[column]) * ratio, 4)
+                    assert round(row[f"adjusted_{column}"], 4) == expected, (entry["id"], row)
