@@ -18,6 +18,8 @@ from stock_assets.ingest.sample_server import SampleServer
 from stock_assets.settings import Settings
 from stock_assets.warehouse.migrations import ensure_schema
 
+pytest_plugins = ["pytester", "stock_assets_tests.leftovers"]
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "STOCK_ASSETS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
