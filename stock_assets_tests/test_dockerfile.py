@@ -131,7 +131,8 @@ class Image:
         return self.root / image_path.lstrip("/")
 
     def host_env(self, **extra: str) -> dict[str, str]:
-        """The image's environment as this host runs it: nothing inherited but pip's settings."""
+        """The image's environment as this host runs it: nothing inherited but pip's settings
+        and the temporary folder."""
         return host_env(self.env, self.root, self.shim, self.home) | extra
 
     def run(self, argv: list[str], **env: str) -> subprocess.CompletedProcess:
@@ -146,7 +147,12 @@ class Image:
 
 
 def host_env(image_env: dict[str, str], root: Path, shim: Path, home: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key.startswith("PIP_")}
+    # TMPDIR too: pip's build folders and the code server's socket go where the suite's others go.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("PIP_") or key == "TMPDIR"
+    }
     env |= {"HOME": str(home), "LANG": "C.UTF-8"}
     for key, value in image_env.items():
         if key == "PATH":
@@ -264,8 +270,9 @@ def stages() -> list[Stage]:
 
 
 @pytest.fixture(scope="session")
-def image(stages: list[Stage], tmp_path_factory: pytest.TempPathFactory) -> Image:
-    """The one install of the session: every stage replayed, the final one returned."""
+def image(stages: list[Stage], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
+    """The one install of the session: every stage replayed, the final one returned; removed
+    when the session ends, whatever the outcome, as no run should keep its 1.5 GB of venvs."""
     version = re.match(r"python:(\d+)\.(\d+)", stages[-1].base)
     assert version, f"the final stage's base {stages[-1].base} is not an official python image"
     if tuple(map(int, version.groups())) != sys.version_info[:2]:
@@ -273,9 +280,13 @@ def image(stages: list[Stage], tmp_path_factory: pytest.TempPathFactory) -> Imag
             f"{stages[-1].base} is Python {'.'.join(version.groups())}; this test replays "
             f"it with {sys.version_info[0]}.{sys.version_info[1]}: run it on that version"
         )
-    replay = Replay(tmp_path_factory.mktemp("image"), ROOT)
-    played = [replay.play(stage) for stage in stages]
-    return played[-1]
+    workspace = tmp_path_factory.mktemp("image")
+    try:
+        replay = Replay(workspace, ROOT)
+        played = [replay.play(stage) for stage in stages]
+        yield played[-1]
+    finally:
+        shutil.rmtree(workspace)
 
 
 def _user_uid(stage: Stage) -> int:
