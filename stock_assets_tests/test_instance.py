@@ -8,7 +8,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -92,11 +94,17 @@ def _wait_for(what: str, predicate, timeout: float, process: subprocess.Popen, l
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the daemon's whole process group (code server, run workers), then SIGKILL."""
+    """SIGTERM to the daemon's whole process group (code server, run workers), then SIGKILL to
+    what is left after a grace. The grace is for the whole group, not the daemon alone: the run
+    workers' multiprocessing resource tracker ignores SIGTERM and unlinks their semaphores in
+    /dev/shm only once the workers are gone; killed before that, it leaves them there."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while _group_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
@@ -127,9 +135,17 @@ def _group_members(pgid: int) -> list[str]:
     return alive
 
 
+@pytest.fixture
+def socket_folder() -> Iterator[Path]:
+    """The daemon's TMPDIR, removed after it: Dagster never unlinks the sockets of the code
+    servers it starts, and a socket's path must fit in 107 bytes, which tmp_path's may not."""
+    with tempfile.TemporaryDirectory(prefix="daemon-") as folder:
+        yield Path(folder)
+
+
 @pytest.mark.slow
 def test_the_daemon_on_postgres_runs_the_schedule_and_the_rest_follows(
-    tmp_path, make_postgres_database, sample_server
+    tmp_path, socket_folder, make_postgres_database, sample_server
 ):
     """A test cron fires once a minute: one run refreshes all five symbols, the automation
     sensor carries them to the table, the other sensors tick, and the runs live in Postgres."""
@@ -138,6 +154,7 @@ def test_the_daemon_on_postgres_runs_the_schedule_and_the_rest_follows(
     home = _dagster_home(tmp_path)
     env = {
         **os.environ,
+        "TMPDIR": str(socket_folder),
         "DAGSTER_HOME": str(home),
         "DAGSTER_PG_URL": sa.make_url(instance_url).set(drivername="postgresql")
         .render_as_string(hide_password=False),
