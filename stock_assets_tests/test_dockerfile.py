@@ -36,7 +36,8 @@ from packaging.utils import canonicalize_name
 from stock_assets.definitions import defs
 from stock_assets.warehouse.migrations import head_revision
 
-pytestmark = pytest.mark.slow
+# One replay of the image per run (1.5 GB, minutes): every test of it on one xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dockerfile_image")]
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
