@@ -51,6 +51,14 @@ CONTENT_TYPES = {"json": "application/json", "csv": "application/x-download"}
 INVALID_SYMBOLS = ["aapl", "Aapl", "ABCDEFGHIJK", "../x", "..", "", "A B", "A;DROP", "AAPL\n"]
 
 
+def test_full_refused_rejects_only_full_requests(sample_server, make_client):
+    sample_server.fail("AAPL", "full_refused", sticky=True)
+    client = make_client()
+    with pytest.raises(SymbolRejected, match="Invalid API call"):
+        client.fetch_daily("AAPL", outputsize="full")
+    assert client.fetch_daily("AAPL", outputsize="compact").outputsize == "compact"
+
+
 @pytest.fixture
 def server(sample_server):
     """The loopback server, its slow fault far beyond `FAST_TIMEOUT`."""
@@ -74,10 +82,12 @@ def closed_port_url() -> str:
 
 # A well-formed answer with bad rows: the client delivers it, validation quarantines the rows.
 DATA_FAULTS = {"poisoned"}
+# "Invalid API call" to outputsize=full only, as Alpha Vantage answers for some symbols.
+OUTPUTSIZE_FAULTS = {"full_refused"}
 
 
 def test_faults_are_split_into_transient_and_permanent():
-    assert set(TRANSIENT) | set(PERMANENT) | DATA_FAULTS == FAULTS
+    assert set(TRANSIENT) | set(PERMANENT) | DATA_FAULTS | OUTPUTSIZE_FAULTS == FAULTS
     assert all(cls.retryable for cls in TRANSIENT.values())
     assert not any(cls.retryable for cls in PERMANENT.values())
 
