@@ -1,5 +1,8 @@
 """`stock-assets materialize`: the main job, every asset for every watchlist symbol.
 
+`stock-assets replay` rebuilds the cleaned prices and the table from every archived answer, with
+no API request; `stock-assets answers SYMBOL` lists a symbol's archived answers.
+
 Each symbol runs as its own in-process Dagster run, so one rejected symbol fails only its own
 partition while the others land; the exit code is non-zero if any symbol failed. Runs are
 recorded in the project's Dagster instance (`stock_assets.instance`), the one `dagster dev` and
@@ -16,10 +19,12 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 
 from stock_assets.alerts import first_error
+from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
 from stock_assets.settings import Settings
@@ -129,12 +134,49 @@ def report_removed_symbols(database: DatabaseResource, watchlist: list[str]) -> 
         )
 
 
-def materialize(symbols: list[str], *, verbose: bool = False) -> int:
-    """Run every asset for each symbol; print one line per symbol; return the exit code."""
+@dataclass(frozen=True)
+class _Command:
+    """What differs between the commands that run a job per symbol: the job, where answers
+    come from, what a successful symbol's line adds, and the word for done."""
+
+    job: str
+    source: Callable[[dict], str]
+    done: str
+    detail: Callable[[dg.ExecuteInProcessResult], str] = lambda result: ""
+
+
+def _archive_of(resources: dict) -> str:
+    return f"{resources['object_store'].describe().rstrip('/')}/raw_quotes/_history/"
+
+
+def _replayed(result: dg.ExecuteInProcessResult) -> str:
+    """': 2 archived answers replayed, 3270 days' from the cleaned history's materialization."""
+    for event in result.asset_materializations_for_node("cleaned_daily_prices"):
+        if event.asset_key.path == ["cleaned_daily_prices"]:
+            meta = {k: v.value for k, v in event.metadata.items()}
+            if "answers_replayed" in meta and "rows" in meta:
+                return (f": {_plural(meta['answers_replayed'], 'archived answer')} replayed, "
+                        f"{meta['rows']} days")
+    return ""
+
+
+MATERIALIZE = _Command(
+    "refresh_all", lambda resources: resources["alphavantage"].describe(), "materialized"
+)
+REPLAY = _Command(
+    "replay",
+    lambda resources: f"the archive, {_archive_of(resources)} (no request to Alpha Vantage)",
+    "rebuilt from the archive",
+    _replayed,
+)
+
+
+def run_per_symbol(command: _Command, symbols: list[str], *, verbose: bool = False) -> int:
+    """Run the command's job for each symbol; print one line per symbol; return the exit code."""
     from stock_assets.definitions import defs, settings
 
-    job = defs.resolve_job_def("refresh_all")
-    print(f"source:   {defs.resources['alphavantage'].describe()}")
+    job = defs.resolve_job_def(command.job)
+    print(f"source:   {command.source(defs.resources)}")
     print(f"storage:  {defs.resources['object_store'].describe()}")
     print(f"database: {defs.resources['database'].describe()}")
     failed = []
@@ -142,9 +184,11 @@ def materialize(symbols: list[str], *, verbose: bool = False) -> int:
         print(f"dagster:  {describe_storage()} ({len(instance.get_run_ids())} runs so far)")
         for number, symbol in enumerate(symbols, start=1):
             started = time.perf_counter()
+            # A run config given here replaces the job's own (replay's `replay: true`): merge.
+            run_config = {**job.get_run_config_for_partition_key(symbol), **_run_config(verbose)}
             result = job.execute_in_process(
                 partition_key=symbol, instance=instance, raise_on_error=False,
-                run_config=_run_config(verbose),
+                run_config=run_config,
             )
             seconds = time.perf_counter() - started
             head = f"[{number}/{len(symbols)}] {symbol}:"
@@ -160,32 +204,74 @@ def materialize(symbols: list[str], *, verbose: bool = False) -> int:
                     f"(dagster dev or the daemon) fetches it after midnight US/Eastern{checks}"
                 )
             elif result.success:
-                print(f"{head} ok {where}{checks}")
+                print(f"{head} ok {where}{command.detail(result)}{checks}")
             else:
                 failed.append(symbol)
                 print(f"{head} FAILED {where}: {_first_error(result)}{checks}")
     report_removed_symbols(defs.resources["database"], settings.symbols)
     hint = "" if verbose else " (tracebacks: the runs' logs, or --verbose)"
     print(
-        f"{len(symbols) - len(failed)} of {len(symbols)} symbols materialized"
+        f"{len(symbols) - len(failed)} of {len(symbols)} symbols {command.done}"
         + (f"; failed: {', '.join(failed)}{hint}" if failed else "")
     )
     return 1 if failed else 0
 
 
+def materialize(symbols: list[str], *, verbose: bool = False) -> int:
+    """Run every asset for each symbol; print one line per symbol; return the exit code."""
+    return run_per_symbol(MATERIALIZE, symbols, verbose=verbose)
+
+
+def replay(symbols: list[str], *, verbose: bool = False) -> int:
+    """Rebuild each symbol's cleaned history and rows from all its archived answers."""
+    return run_per_symbol(REPLAY, symbols, verbose=verbose)
+
+
+def list_answers(symbol: str) -> int:
+    """Print one line per archived answer of the symbol, oldest first; return the exit code."""
+    from stock_assets.definitions import defs
+
+    with dg.build_resources({"object_store": defs.resources["object_store"]}) as resources:
+        store = resources.object_store.get_store()  # resolves its EnvVar
+        try:
+            for archived in archived_answers(store, symbol):
+                print(archived.describe())
+        except NoArchivedAnswers as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stock-assets", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("materialize", help="fetch, clean and load every watchlist symbol")
-    run.add_argument("symbols", nargs="*", help="a subset of the watchlist (default: all of it)")
-    run.add_argument(
-        "-v", "--verbose", action="store_true",
-        help="show the runs' log lines and tracebacks (always kept in each run's log)",
+    for name, helped in [
+        ("materialize", "fetch, clean and load every watchlist symbol"),
+        ("replay", "rebuild the cleaned prices and the table from every archived answer, "
+                   "with no API request"),
+    ]:
+        run = commands.add_parser(name, help=helped)
+        run.add_argument(
+            "symbols", nargs="*", help="a subset of the watchlist (default: all of it)"
+        )
+        run.add_argument(
+            "-v", "--verbose", action="store_true",
+            help="show the runs' log lines and tracebacks (always kept in each run's log)",
+        )
+    listing = commands.add_parser(
+        "answers",
+        help="list a symbol's archived answers: fetch time, outputsize, bytes, sha256, key",
     )
+    listing.add_argument("symbol")
     args = parser.parse_args(argv)
-    if not args.verbose:
+    if not getattr(args, "verbose", False):
         _quiet_python()
 
+    if args.command == "answers":
+        try:
+            return list_answers(validate_symbol(args.symbol))
+        except ValueError as error:
+            parser.error(str(error))
     settings = Settings.from_env()
     try:
         symbols = [validate_symbol(s) for s in args.symbols] or settings.symbols
@@ -197,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(unknown)} not in the watchlist (STOCK_ASSETS_SYMBOLS): "
             f"{', '.join(settings.symbols)}"
         )
-    return materialize(symbols, verbose=args.verbose)
+    run_command = replay if args.command == "replay" else materialize
+    return run_command(symbols, verbose=args.verbose)
 
 
 if __name__ == "__main__":

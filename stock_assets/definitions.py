@@ -10,7 +10,7 @@ from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.ingest.schedules import build_refresh_schedule, refresh_raw_quotes
 from stock_assets.ingest.sensors import quota_reset_sensor
 from stock_assets.partitions import symbols_partitions
-from stock_assets.prices.assets import cleaned_daily_prices
+from stock_assets.prices.assets import CLEANED, QUARANTINE, cleaned_daily_prices
 from stock_assets.settings import Settings
 from stock_assets.storage.formats import get_format
 from stock_assets.storage.io_manager import AtomicIOManager
@@ -38,6 +38,14 @@ refresh_all = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*ASSETS),
     partitions_def=symbols_partitions,
     description="Fetch, clean and load every asset for the selected symbols.",
+)
+replay = dg.define_asset_job(
+    "replay",
+    selection=dg.AssetSelection.assets(CLEANED, QUARANTINE, daily_prices_table.key),
+    partitions_def=symbols_partitions,
+    config={"ops": {cleaned_daily_prices.op.name: {"config": {"replay": True}}}},
+    description="Rebuild the cleaned prices and the table from every archived answer of the "
+    "selected symbols, oldest first; no request to Alpha Vantage.",
 )
 
 
@@ -78,7 +86,7 @@ check_formats(ASSETS, "parquet")
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=[refresh_all, refresh_raw_quotes],
+    jobs=[refresh_all, refresh_raw_quotes, replay],
     schedules=[
         build_refresh_schedule(
             settings.refresh_cron, settings.batch_size,

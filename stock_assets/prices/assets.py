@@ -5,18 +5,19 @@ from datetime import date
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
+from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.partitions import symbols_partitions
 from stock_assets.prices import quality
-from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
-from stock_assets.prices.history import merge_history
-from stock_assets.prices.validate import NoValidRows, clean_answer
+from stock_assets.prices.update import update_history
+from stock_assets.prices.validate import NoValidRows
 from stock_assets.progress import Progress
 from stock_assets.settings import Settings
 from stock_assets.storage.io_manager import AtomicIOManager, StoredPartitions
@@ -88,6 +89,16 @@ def _check_results(outcomes: dict[str, tuple[bool, dict]]) -> list[dg.AssetCheck
     ]
 
 
+class CleanedPricesConfig(dg.Config):
+    """How a run brings each symbol's history up to date."""
+
+    replay: bool = Field(
+        default=False,
+        description="Rebuild each history from every archived answer, oldest first (no API "
+        "request), instead of merging the latest answer into the stored history.",
+    )
+
+
 @dg.multi_asset(
     outs={
         "cleaned_daily_prices": _out(
@@ -109,6 +120,7 @@ def _check_results(outcomes: dict[str, tuple[bool, dict]]) -> list[dg.AssetCheck
 )
 def cleaned_daily_prices(
     context: dg.AssetExecutionContext,
+    config: CleanedPricesConfig,
     raw_quotes: StoredPartitions,
     io_manager: dg.ResourceParam[AtomicIOManager],
 ):
@@ -117,23 +129,31 @@ def cleaned_daily_prices(
 
     The write is conditional on the history version read, so two runs on one symbol cannot
     silently lose each other's rows. Answers are read one at a time (a batch of hundreds of
-    full answers would not fit beside their histories).
+    full answers would not fit beside their histories). With `replay` (the `replay` job), the
+    history is rebuilt from every archived answer instead, oldest first, with no API request.
     """
     progress = Progress(context.log, len(raw_quotes))
+    store = io_manager.store.get_store()
     histories, quarantines, checked = {}, {}, {}
-    for symbol, record in raw_quotes.items():
-        try:
-            cleaned = clean_answer(Answer.from_record(record))
-        except NoValidRows as error:
-            raise dg.Failure(description=str(error), metadata={"symbol": symbol}) from None
+    for symbol in raw_quotes:
         stored = io_manager.read_current(context, symbol, asset_key=CLEANED)
-        merged, merge = merge_history(stored, cleaned.clean)
-        history = adjust_for_corporate_actions(merged)
+        try:
+            if config.replay:
+                update = update_history(None, (a.answer for a in archived_answers(store, symbol)))
+            else:
+                update = update_history(stored, [Answer.from_record(raw_quotes[symbol])])
+        except (NoValidRows, NoArchivedAnswers) as error:  # the same on a retry: none
+            raise dg.Failure(
+                description=str(error), metadata={"symbol": symbol}, allow_retries=False
+            ) from None
+        history, cleaned, merge = update.history, update.latest, update.merge
         histories[symbol], quarantines[symbol] = history, cleaned.quarantine
+        replayed = {"answers_replayed": update.answers} if config.replay else {}
         # Each symbol's own materialization carries its figures and its chart.
         context.add_asset_metadata(
             {
                 **merge.as_metadata(),
+                **replayed,
                 "rows_quarantined": len(cleaned.quarantine),
                 "first_trade_date": str(history["trade_date"].iloc[0]),
                 "last_trade_date": str(history["trade_date"].iloc[-1]),
@@ -162,7 +182,8 @@ def cleaned_daily_prices(
             "no_undeclared_splits": quality.check_splits(history),
         })
         progress.step(
-            symbol, f"{merge.added} added, {merge.revised} revised, "
+            symbol, (f"{update.answers} archived answers replayed, " if config.replay else "")
+            + f"{merge.added} added, {merge.revised} revised, "
             f"{len(cleaned.quarantine)} quarantined, {len(history)} days in history"
         )
     yield dg.Output(histories, output_name="cleaned_daily_prices")

@@ -35,6 +35,14 @@ def entry_sha256(key: str) -> str | None:
     return match["sha256"] if match else None
 
 
+def entries(store: ObjectStore, folder: str) -> list[str]:
+    """The keys archived in `folder` (not below it), oldest first: the stamp leads each name."""
+    return sorted(
+        key for key in store.list(f"{folder}/")
+        if key.rpartition("/")[0] == folder and entry_sha256(key) is not None
+    )
+
+
 def archive_once(store: ObjectStore, key: str, data: bytes, *, content_type: str) -> str:
     """Archive `data` at `key` unless its folder already holds that content; the copy's URI.
 
@@ -45,7 +53,7 @@ def archive_once(store: ObjectStore, key: str, data: bytes, *, content_type: str
     sha256 = entry_sha256(key)
     if sha256 is None:
         raise ValueError(f"{key!r} is not an archive key (<folder>/<stamp>_<sha256>.<ext>)")
-    for archived in store.list(f"{folder}/"):
-        if archived.rpartition("/")[0] == folder and entry_sha256(archived) == sha256:
+    for archived in entries(store, folder):
+        if entry_sha256(archived) == sha256:
             return store.uri(archived)
     return store.put(key, data, if_absent=True, content_type=content_type).uri

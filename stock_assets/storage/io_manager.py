@@ -39,9 +39,13 @@ def object_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format) -> st
     return f"{path}/{partition}.{fmt.extension}" if partition else f"{path}.{fmt.extension}"
 
 
+def archive_folder(asset_key: dg.AssetKey, partition: str | None) -> str:
+    """Where the archived values of one partition are kept (see `.archive`)."""
+    return f"{'/'.join(asset_key.path)}/_history/{partition or '_'}"
+
+
 def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, sha256: str) -> str:
-    folder = f"{'/'.join(asset_key.path)}/_history/{partition or '_'}"
-    return entry_key(folder, sha256, fmt.extension)
+    return entry_key(archive_folder(asset_key, partition), sha256, fmt.extension)
 
 
 class StoredPartitions(Mapping[str, Any]):
