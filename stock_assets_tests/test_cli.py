@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from stock_assets.cli import describe_checks
+from stock_assets.warehouse.schema import price_columns
 from stock_assets_tests.environments import loopback_api, nothing_set
 
 STOCK_ASSETS = str(Path(sys.executable).with_name("stock-assets"))
@@ -21,13 +22,18 @@ MSFT_SPLITS = "warning no_undeclared_splits: 1 suspected split (2003-02-18 2:1)"
 SAMPLE_ROWS = {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
 
 
-def _materialize(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """The main command with none of our variables set but `env`."""
+def _stock_assets(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`stock-assets ARGS` with none of our variables set but `env`."""
     clean = nothing_set()
     return subprocess.run(
-        [STOCK_ASSETS, "materialize", *args],
+        [STOCK_ASSETS, *args],
         env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
+
+
+def _materialize(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """The main command with none of our variables set but `env`."""
+    return _stock_assets(tmp_path, "materialize", *args, **env)
 
 
 def _symbol_line(result: subprocess.CompletedProcess, symbol: str) -> str:
@@ -230,3 +236,89 @@ def test_symbols_removed_from_the_watchlist_are_reported_with_how_to_remove_them
     )
     assert "DELETE FROM daily_prices WHERE symbol IN ('GOOG')" in second.stdout
     _assert_quiet(second)
+
+
+def _price_rows(url: str, symbol: str) -> list[tuple]:
+    """The symbol's rows in the table, key and value columns (not the lineage of the load)."""
+    names = ", ".join(column.name for column in price_columns())
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(f"SELECT {names} FROM daily_prices WHERE symbol = :s ORDER BY trade_date"),
+            {"s": symbol},
+        ).all()
+    engine.dispose()
+    return rows
+
+
+@pytest.mark.slow
+def test_replay_rebuilds_from_every_archived_answer_without_a_request(
+    tmp_path, sample_server, moto_endpoint, s3_client, s3_bucket, make_postgres_database
+):
+    """Issue 12 item 3: after a full then a compact fetch, `answers` lists both and `replay`
+    rebuilds 3,270 days from them, sending nothing, into the very objects and rows the fetches
+    made; also once the cleaned history and the table's rows are gone (the latest answer alone
+    holds 100 days)."""
+    sample_server.api_key = CANARY
+    url = make_postgres_database()
+    env = {
+        **loopback_api(sample_server.url, CANARY),
+        "STOCK_ASSETS_SYMBOLS": "AAPL",
+        "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
+        "STOCK_ASSETS_DATABASE_URL": url,
+    }
+    for full in ("true", "false"):
+        fetched = _materialize(tmp_path, ALPHAVANTAGE_FULL_HISTORY=full, **env)
+        assert fetched.returncode == 0, fetched.stdout[-3000:] + fetched.stderr[-3000:]
+    assert [r["outputsize"] for r in sample_server.requests] == ["full", "compact"]
+    keys = ["prices/cleaned_daily_prices/AAPL.parquet", "prices/quarantined_price_rows/AAPL.csv"]
+
+    def objects() -> dict[str, bytes]:
+        return {k: s3_client.get_object(Bucket=s3_bucket, Key=k)["Body"].read() for k in keys}
+
+    fetched_objects, fetched_rows = objects(), _price_rows(url, "AAPL")
+    assert len(fetched_rows) == 3270
+
+    listed = _stock_assets(tmp_path, "answers", "AAPL", **env)
+    assert listed.returncode == 0, listed.stdout[-3000:] + listed.stderr[-3000:]
+    lines = listed.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == ["full", "compact"], lines
+    assert [line.split()[0] for line in lines] == sorted(line.split()[0] for line in lines)
+    assert all(line.split()[-1].startswith("raw_quotes/_history/AAPL/") for line in lines)
+    assert all(line.split()[4] in line.split()[-1] for line in lines)  # the key names its sha256
+
+    for gone in (False, True):
+        if gone:
+            s3_client.delete_object(Bucket=s3_bucket, Key=keys[0])
+            engine = sa.create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(sa.text("DELETE FROM daily_prices WHERE symbol = 'AAPL'"))
+            engine.dispose()
+        replayed = _stock_assets(tmp_path, "replay", "AAPL", **env)
+        assert replayed.returncode == 0, replayed.stdout[-3000:] + replayed.stderr[-3000:]
+        assert "archive" in replayed.stdout.splitlines()[0], replayed.stdout
+        assert ": 2 archived answers replayed, 3270 days" in _symbol_line(replayed, "AAPL")
+        assert "1 of 1 symbols rebuilt from the archive" in replayed.stdout
+        _assert_quiet(replayed)
+        assert len(sample_server.requests) == 2  # none since the fetches
+        assert objects() == fetched_objects, gone
+        assert _price_rows(url, "AAPL") == fetched_rows, gone
+    assert CANARY not in listed.stdout + replayed.stdout + replayed.stderr
+
+
+@pytest.mark.slow
+def test_replay_and_answers_name_what_to_do_when_nothing_is_archived(tmp_path):
+    replayed = _stock_assets(tmp_path, "replay", "FB")
+    assert replayed.returncode == 1
+    objects = tmp_path / "stock_assets_data" / "objects"
+    assert (
+        "[1/1] FB: FAILED" in _symbol_line(replayed, "FB")
+        and f"no archived answers for FB under {objects}/raw_quotes/_history/FB/: "
+        "run materialize first" in _symbol_line(replayed, "FB")
+    )
+    listed = _stock_assets(tmp_path, "answers", "FB")
+    assert listed.returncode == 1 and listed.stdout == ""
+    assert listed.stderr == (
+        f"error: no archived answers for FB under {objects}/raw_quotes/_history/FB/: "
+        "run materialize first\n"
+    )

@@ -278,3 +278,48 @@ def test_a_batch_records_each_symbols_own_check_result(tmp_path, sample_server, 
         AssetCheckExecutionResolvedStatus.FAILED: ["MSFT"],
         AssetCheckExecutionResolvedStatus.SUCCEEDED: ["IBM"],
     }
+
+
+def test_replay_job_rebuilds_the_history_from_every_archived_answer(
+    tmp_path, sample_server, instance
+):
+    """The definitions' `replay` job, with its own config: after a full then a compact fetch and
+    the cleaned history lost, it rebuilds the very object the fetches stored, and asks for
+    nothing."""
+    from stock_assets.definitions import defs, replay
+
+    assert defs.resolve_job_def("replay").asset_layer.executable_asset_keys == {
+        dg.AssetKey("cleaned_daily_prices"), dg.AssetKey("quarantined_price_rows"),
+        dg.AssetKey("daily_prices_table"),
+    }
+    full = loopback_resources(tmp_path, sample_server)
+    for resources in (full, loopback_resources(tmp_path, sample_server, full_history=False)):
+        fetched = dg.materialize(
+            [*ASSETS, *CHECKS], resources=resources, partition_key="AAPL", instance=instance
+        )
+        assert fetched.success
+    assert [r["outputsize"] for r in sample_server.requests] == ["full", "compact"]
+    stored = tmp_path / "objects" / "cleaned_daily_prices" / "AAPL.parquet"
+    fetched_bytes = stored.read_bytes()
+    stored.unlink()
+
+    job = dg.Definitions(
+        assets=ASSETS, asset_checks=CHECKS, jobs=[replay], resources=full
+    ).resolve_job_def("replay")
+    result = job.execute_in_process(partition_key="AAPL", instance=instance)
+
+    assert result.success
+    assert stored.read_bytes() == fetched_bytes
+    assert len(sample_server.requests) == 2
+    cleaned = next(
+        m for m in result.asset_materializations_for_node("cleaned_daily_prices")
+        if m.asset_key.path == ["cleaned_daily_prices"]
+    ).metadata
+    assert (cleaned["answers_replayed"].value, cleaned["rows"].value) == (2, 3270)
+    assert all(c.passed for c in result.get_asset_check_evaluations()
+               if c.check_name != "no_undeclared_splits")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.connect() as connection:
+        days = connection.execute(sa.text("SELECT count(*) FROM daily_prices")).scalar_one()
+    engine.dispose()
+    assert days == 3270

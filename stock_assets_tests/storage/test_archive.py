@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from stock_assets.storage.archive import archive_once, content_sha256, entry_key, entry_sha256
+from stock_assets.storage.archive import (
+    archive_once,
+    content_sha256,
+    entries,
+    entry_key,
+    entry_sha256,
+)
 from stock_assets.storage.local import LocalFolderStore
 from stock_assets.storage.objects import sha256_hex
 
@@ -48,3 +54,15 @@ def test_content_already_in_the_folder_is_not_archived_again(tmp_path: Path):
 def test_a_key_without_a_sha256_is_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="not an archive key"):
         archive_once(LocalFolderStore(tmp_path), f"{FOLDER}/x.json", b"v1", content_type="x")
+
+
+def test_entries_are_the_folders_own_archive_keys_oldest_first(tmp_path: Path):
+    store = LocalFolderStore(tmp_path)
+    late = entry_key(FOLDER, "0" * 64, "json", datetime(2026, 1, 3, tzinfo=UTC))
+    early = entry_key(FOLDER, "f" * 64, "json", datetime(2026, 1, 2, tzinfo=UTC))
+    for key in (late, early, f"{FOLDER}/notes.txt", f"{FOLDER}/deeper/{late.rpartition('/')[2]}",
+                entry_key(f"{FOLDER}.L", "1" * 64, "json")):
+        store.put(key, b"v")
+
+    assert entries(store, FOLDER) == [early, late]
+    assert entries(store, "raw_quotes/_history/MSFT") == []
