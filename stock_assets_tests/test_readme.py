@@ -250,6 +250,15 @@ def check_production(shell: Shell, block: str, context: dict) -> None:
     assert sum(SAMPLE_ROWS.values()) == 12_154
 
 
+def check_replay(shell: Shell, block: str, context: dict) -> None:
+    """Offline, after the main command: AAPL's archived answer is listed and replayed."""
+    result = shell.run(block)
+    _assert_ok(result, "1 of 1 symbols rebuilt from the archive")
+    assert re.search(r"^\S+ +full +\d+ bytes +[0-9a-f]{64} +raw_quotes/_history/AAPL/\S+$",
+                     result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"\] AAPL: ok .*archived answers? replayed, 3270 days", result.stdout)
+
+
 def check_loopback(shell: Shell, block: str, context: dict) -> None:
     _assert_ok(shell.run(block), "1 of 1 symbols materialized")
 
@@ -261,6 +270,7 @@ EXPECTATIONS: list[tuple[str, Callable]] = [
     (".venv/bin/dg dev", check_ui),
     ("--partition AAPL", check_one_partition),
     ("STOCK_ASSETS_SYMBOLS=AAPL,IBM", check_watchlist),
+    ("stock-assets replay AAPL", check_replay),
     ("export STOCK_ASSETS_STORAGE_URL", check_production),
     ("stock_assets.ingest.sample_server", check_loopback),
 ]
