@@ -24,10 +24,12 @@ from dataclasses import dataclass
 import dagster as dg
 
 from stock_assets.alerts import first_error
-from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
+from stock_assets.ingest.archived_answers import RAW_QUOTES, NoArchivedAnswers, archived_answers
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
 from stock_assets.settings import Settings
+from stock_assets.storage.io_manager import archive_folder
+from stock_assets.storage.objects import StorageError
 from stock_assets.warehouse.resources import DatabaseResource
 from stock_assets.watchlist import validate_symbol
 
@@ -146,7 +148,9 @@ class _Command:
 
 
 def _archive_of(resources: dict) -> str:
-    return f"{resources['object_store'].describe().rstrip('/')}/raw_quotes/_history/"
+    """Where replay reads, e.g. s3://bucket/prices/raw_quotes/_history/<SYMBOL>/."""
+    root = resources["object_store"].describe().rstrip("/")
+    return f"{root}/{archive_folder(RAW_QUOTES, '<SYMBOL>')}/"
 
 
 def _replayed(result: dg.ExecuteInProcessResult) -> str:
@@ -165,7 +169,7 @@ MATERIALIZE = _Command(
 )
 REPLAY = _Command(
     "replay",
-    lambda resources: f"the archive, {_archive_of(resources)} (no request to Alpha Vantage)",
+    lambda resources: f"archived answers, {_archive_of(resources)} (no request to Alpha Vantage)",
     "rebuilt from the archive",
     _replayed,
 )
@@ -236,7 +240,7 @@ def list_answers(symbol: str) -> int:
         try:
             for archived in archived_answers(store, symbol):
                 print(archived.describe())
-        except NoArchivedAnswers as error:
+        except (NoArchivedAnswers, StorageError) as error:  # each names the symbol or object
             print(f"error: {error}", file=sys.stderr)
             return 1
     return 0

@@ -296,7 +296,10 @@ def test_replay_rebuilds_from_every_archived_answer_without_a_request(
             engine.dispose()
         replayed = _stock_assets(tmp_path, "replay", "AAPL", **env)
         assert replayed.returncode == 0, replayed.stdout[-3000:] + replayed.stderr[-3000:]
-        assert "archive" in replayed.stdout.splitlines()[0], replayed.stdout
+        assert replayed.stdout.splitlines()[0] == (
+            f"source:   archived answers, s3://{s3_bucket}/prices/raw_quotes/_history/<SYMBOL>/ "
+            "(no request to Alpha Vantage)"
+        )
         assert ": 2 archived answers replayed, 3270 days" in _symbol_line(replayed, "AAPL")
         assert "1 of 1 symbols rebuilt from the archive" in replayed.stdout
         _assert_quiet(replayed)
