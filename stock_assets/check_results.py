@@ -8,7 +8,7 @@ execution" another symbol's outcome. Here each symbol's result becomes an
 Dagster itself records for a one-symbol step, with one lookup for the whole batch.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
@@ -43,12 +43,17 @@ def _latest_materializations(
 
 
 def check_results_by_partition(
-    context: CheckContext, results: Mapping[str, Sequence[dg.AssetCheckResult]]
+    context: CheckContext,
+    results: Mapping[str, Sequence[dg.AssetCheckResult]],
+    enforced: Collection[str] = (),
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
     """Yield `results` ({partition: its check results, each naming its check and asset}) as
     per-partition evaluations, and each selected check's output once.
 
-    Checks not selected for this run are left out; a failed blocking check still fails the step.
+    Checks not selected for this run are left out. A failed blocking check fails the step (and
+    so keeps every partition of it from what follows), except in the `enforced` partitions,
+    whose asset already kept their failing data back by itself: there the failure is recorded
+    and the other partitions go on.
     """
     step = context.op_execution_context
     definition = step.assets_def
@@ -75,6 +80,6 @@ def check_results_by_partition(
                 target_materialization_data=targets[key.asset_key].get(partition),
                 severity=result.severity,
                 description=result.description,
-                blocking=blocking,
+                blocking=blocking and partition not in enforced,
                 partition=partition,
             )

@@ -1,6 +1,7 @@
 """Cleaned daily prices and their quarantine: each symbol's answer validated, merged into the
 stored history, adjusted for corporate actions, and checked."""
 
+from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
@@ -13,14 +14,14 @@ from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
 from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.partitions import symbols_partitions
-from stock_assets.prices import quality
+from stock_assets.prices import quality, schema
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
-from stock_assets.prices.update import update_history
+from stock_assets.prices.update import HistoryUpdate, update_history
 from stock_assets.prices.validate import NoValidRows
 from stock_assets.progress import Progress
 from stock_assets.settings import Settings
-from stock_assets.storage.io_manager import AtomicIOManager, StoredPartitions
+from stock_assets.storage.io_manager import KEEP_STORED, AtomicIOManager, StoredPartitions
 
 CLEANED = dg.AssetKey("cleaned_daily_prices")
 QUARANTINE = dg.AssetKey("quarantined_price_rows")
@@ -134,45 +135,83 @@ def cleaned_daily_prices(
     """
     progress = Progress(context.log, len(raw_quotes))
     store = io_manager.store.get_store()
-    histories, quarantines, checked = {}, {}, {}
+    judged: dict[str, Judged] = {}
     for symbol in raw_quotes:
         stored = io_manager.read_current(context, symbol, asset_key=CLEANED)
         try:
             if config.replay:
-                update = update_history(None, (a.answer for a in archived_answers(store, symbol)))
+                answers = (a.answer for a in archived_answers(store, symbol))
+                judged[symbol] = judge(stored, update_history(None, answers), replay=True)
             else:
-                update = update_history(stored, [Answer.from_record(raw_quotes[symbol])])
-        except (NoValidRows, NoArchivedAnswers) as error:  # the same on a retry: none
+                answer = Answer.from_record(raw_quotes[symbol])
+                judged[symbol] = judge(stored, update_history(stored, [answer]))
+        except NoValidRows as error:
+            judged[symbol] = hold_back(stored, error.quarantine, clean_rows=0)
+        except NoArchivedAnswers as error:  # the same on a retry: none
             raise dg.Failure(
                 description=str(error), metadata={"symbol": symbol}, allow_retries=False
             ) from None
-        history, cleaned, merge = update.history, update.latest, update.merge
-        histories[symbol], quarantines[symbol] = history, cleaned.quarantine
-        replayed = {"answers_replayed": update.answers} if config.replay else {}
+        outcome = judged[symbol]
         # Each symbol's own materialization carries its figures and its chart.
+        context.add_asset_metadata(outcome.figures, asset_key=CLEANED, partition_key=symbol)
         context.add_asset_metadata(
-            {
-                **merge.as_metadata(),
-                **replayed,
-                "rows_quarantined": len(cleaned.quarantine),
-                "first_trade_date": str(history["trade_date"].iloc[0]),
-                "last_trade_date": str(history["trade_date"].iloc[-1]),
-                CHART_KEY: price_chart_metadata(history, cleaned.quarantine),
-            },
-            asset_key=CLEANED,
+            {"rows_quarantined": len(outcome.quarantine)}, asset_key=QUARANTINE,
             partition_key=symbol,
         )
-        context.add_asset_metadata(
-            {"rows_quarantined": len(cleaned.quarantine)}, asset_key=QUARANTINE,
-            partition_key=symbol,
-        )
-        checked[symbol] = _check_results({
+        progress.step(symbol, outcome.summary)
+    yield dg.Output({s: j.history for s, j in judged.items()}, output_name="cleaned_daily_prices")
+    yield dg.Output(
+        {s: j.quarantine for s, j in judged.items()}, output_name="quarantined_price_rows"
+    )
+    # A symbol held back is kept out by this asset itself, so the others of a batch go on; when
+    # none is left, the blocking check fails the step as usual. Stored by now (an output is
+    # handled when yielded), so each result points at its symbol's materialization.
+    held_back = {s for s, j in judged.items() if j.held_back}
+    enforced = held_back if held_back != set(judged) else set()
+    yield from check_results_by_partition(
+        context, {s: j.checks for s, j in judged.items()}, enforced=enforced
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Judged:
+    """One symbol's outcome: what is stored, its figures and checks, and whether the answer
+    was held back (its stored history kept as it was)."""
+
+    history: pd.DataFrame | object  # or KEEP_STORED
+    quarantine: pd.DataFrame
+    figures: dict
+    checks: list[dg.AssetCheckResult]
+    summary: str
+    held_back: bool = False
+
+
+def judge(stored: pd.DataFrame | None, update: HistoryUpdate, *, replay: bool = False) -> Judged:
+    """The updated history and its checks, or the stored one kept when too much of the answer
+    was quarantined (a bad answer never reaches the history, nor the table)."""
+    history, cleaned, merge = update.history, update.latest, update.merge
+    share = quality.check_quarantine_share(
+        len(cleaned.clean), len(cleaned.quarantine), QUARANTINE_THRESHOLD
+    )
+    if not share[0]:
+        return hold_back(stored, cleaned.quarantine, clean_rows=len(cleaned.clean))
+    replayed = {"answers_replayed": update.answers} if replay else {}
+    return Judged(
+        history=history,
+        quarantine=cleaned.quarantine,
+        figures={
+            **merge.as_metadata(),
+            **replayed,
+            "rows_quarantined": len(cleaned.quarantine),
+            "first_trade_date": str(history["trade_date"].iloc[0]),
+            "last_trade_date": str(history["trade_date"].iloc[-1]),
+            CHART_KEY: price_chart_metadata(history, cleaned.quarantine),
+        },
+        checks=_check_results({
             "ohlc_consistent": quality.check_ohlc_consistency(history),
             "unique_trading_dates": quality.check_unique_dates(history),
             "no_gaps_beyond_holidays": quality.check_no_gaps(history),
-            "quarantine_share": quality.check_quarantine_share(
-                len(cleaned.clean), len(cleaned.quarantine), QUARANTINE_THRESHOLD
-            ),
+            "quarantine_share": share,
             "history_never_shrinks": quality.check_history_not_shrunk(
                 None if stored is None else len(stored), len(history)
             ),
@@ -180,17 +219,30 @@ def cleaned_daily_prices(
                 history, cleaned.last_refreshed
             ),
             "no_undeclared_splits": quality.check_splits(history),
-        })
-        progress.step(
-            symbol, (f"{update.answers} archived answers replayed, " if config.replay else "")
-            + f"{merge.added} added, {merge.revised} revised, "
-            f"{len(cleaned.quarantine)} quarantined, {len(history)} days in history"
-        )
-    yield dg.Output(histories, output_name="cleaned_daily_prices")
-    yield dg.Output(quarantines, output_name="quarantined_price_rows")
-    # Stored by now (an output is handled when yielded), so each result points at its symbol's
-    # materialization.
-    yield from check_results_by_partition(context, checked)
+        }),
+        summary=(f"{update.answers} archived answers replayed, " if replay else "")
+        + f"{merge.added} added, {merge.revised} revised, {len(cleaned.quarantine)} "
+        f"quarantined, {len(history)} days in history",
+    )
+
+
+def hold_back(stored: pd.DataFrame | None, quarantine: pd.DataFrame, *, clean_rows: int) -> Judged:
+    """Keep the stored history as it is (none: store an empty one) and record why, with the
+    quarantined rows as evidence: only the quarantine check is judged, on the answer."""
+    kept = stored if stored is not None else schema.empty()
+    share = quality.check_quarantine_share(clean_rows, len(quarantine), QUARANTINE_THRESHOLD)
+    reason = (
+        f"held back: {share[1]['quarantine_share']:.1%} of the answer's rows quarantined (limit "
+        f"{QUARANTINE_THRESHOLD:.0%}); the stored history ({len(kept)} days) is kept as it was"
+    )
+    return Judged(
+        history=KEEP_STORED if stored is not None else kept,
+        quarantine=quarantine,
+        figures={"held_back": reason, "rows_quarantined": len(quarantine)},
+        checks=_check_results({"quarantine_share": share}),
+        summary=reason,
+        held_back=True,
+    )
 
 
 def last_stored_trade_date(io_manager: AtomicIOManager, symbol: str) -> date | None:

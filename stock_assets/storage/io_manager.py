@@ -31,6 +31,16 @@ from stock_assets.storage.objects import CorruptObject, ObjectNotFound, ObjectVe
 from stock_assets.storage.resources import ObjectStoreResource
 
 PREVIEW_ROWS = 5
+
+
+class _KeepStored:
+    def __repr__(self) -> str:
+        return "KEEP_STORED"
+
+
+# A partition's value meaning "leave what is stored as it is": nothing is written, the stored
+# object stays the partition's value (an asset that holds back a bad update returns it).
+KEEP_STORED = _KeepStored()
 _UNCONDITIONAL = object()
 
 
@@ -236,7 +246,21 @@ class AtomicIOManager(dg.ConfigurableIOManager):
             for partition, value in values.items()
         }
 
+    def _keep(self, context, fmt: Format, partition: str | None) -> dict:
+        """The stored object, left as it is (no write), described like a written one."""
+        key = object_key(context.asset_key, partition, fmt)
+        self._expected.pop(key, None)
+        self._superseded.pop(key, None)
+        found = self._find(context.asset_key, partition, fmt)
+        version = self.store.get_store().head(found[0]) if found else None
+        if version is None:
+            raise ObjectNotFound(f"nothing stored to keep for {key}")
+        return {"uri": version.uri, "bytes": version.size, "sha256": version.sha256,
+                "etag": version.etag, "kept": "the stored object, unchanged"}
+
     def _write(self, context, fmt, partition, value, archive, log=True) -> dict:
+        if value is KEEP_STORED:
+            return self._keep(context, fmt, partition)
         store = self.store.get_store()
         data = fmt.encode(value)
         key = object_key(context.asset_key, partition, fmt)

@@ -1,0 +1,92 @@
+"""One bad symbol is held back alone: in a batch (a single-run backfill) the others still load.
+
+IBM's second answer has 10 % of its rows inconsistent (high below low), over the quarantine
+limit: its stored history and table rows stay as they were, its check fails for IBM alone (in
+the instance, so in the UI), and AAPL, MSFT, GOOG and FB load as if IBM were fine.
+"""
+
+import copy
+
+import dagster as dg
+import pandas as pd
+import sqlalchemy as sa
+from dagster._core.event_api import PartitionKeyFilter
+
+from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.ingest.sample_server import SampleServer
+from stock_assets.ingest.sample_source import DAILY, SampleAnswers, bundled_series
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from stock_assets_tests.conftest import loopback_resources
+
+ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}
+SHARE = dg.AssetCheckKey(dg.AssetKey("cleaned_daily_prices"), "quarantine_share")
+
+
+def _inconsistent(share: float) -> dict:
+    """IBM's bundled answer with `share` of its days made inconsistent (high below low)."""
+    payload = copy.deepcopy(bundled_series(DAILY, "IBM"))
+    series = payload["Time Series (Daily)"]
+    for day in list(series)[:: int(1 / share)]:
+        values = series[day]
+        values["2. high"], values["3. low"] = values["3. low"], values["2. high"]
+    return payload
+
+
+def _rows(tmp_path) -> dict[str, int]:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.connect() as connection:
+        query = sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
+        rows = dict(connection.execute(query).all())
+    engine.dispose()
+    return rows
+
+
+def _latest_status(instance: dg.DagsterInstance, symbol: str):
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [SHARE], partition_filter=PartitionKeyFilter(key=symbol)
+    ).get(SHARE)
+    return record.status.value if record else None
+
+
+def test_a_bad_symbol_in_a_batch_is_held_back_and_the_rest_loads(tmp_path, instance):
+    with SampleServer() as good:
+        first = dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, good),
+                               instance=instance, tags=ALL_FIVE)
+    assert first.success
+    before = _rows(tmp_path)
+    ibm = tmp_path / "objects" / "cleaned_daily_prices" / "IBM.parquet"
+    ibm_bytes = ibm.read_bytes()
+
+    bad = SampleServer(SampleAnswers(extra={(DAILY, "IBM"): _inconsistent(0.1)}))
+    with bad:
+        second = dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, bad),
+                                instance=instance, tags=ALL_FIVE, raise_on_error=False)
+    assert second.success, [e.message for e in second.all_events if e.is_failure]
+    assert _rows(tmp_path) == before  # every symbol loaded; IBM's rows as they were
+    assert ibm.read_bytes() == ibm_bytes
+    quarantine = pd.read_csv(tmp_path / "objects" / "quarantined_price_rows" / "IBM.csv")
+    assert len(quarantine) >= 0.09 * before["IBM"]  # the evidence is kept
+    assert _latest_status(instance, "IBM") == "FAILED"
+    for symbol in ("AAPL", "MSFT", "GOOG", "FB"):
+        assert _latest_status(instance, symbol) == "SUCCEEDED", symbol
+    ibm_event = next(
+        m for m in second.asset_materializations_for_node("cleaned_daily_prices")
+        if m.partition == "IBM" and m.asset_key.path == ["cleaned_daily_prices"]
+    )
+    assert "held back" in ibm_event.metadata["held_back"].value
+
+
+def test_a_bad_symbol_alone_fails_its_run_and_changes_nothing(tmp_path, instance):
+    with SampleServer() as good:
+        assert dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, good),
+                              instance=instance, partition_key="IBM").success
+    before = _rows(tmp_path)
+    ibm = tmp_path / "objects" / "cleaned_daily_prices" / "IBM.parquet"
+    ibm_bytes = ibm.read_bytes()
+    with SampleServer(SampleAnswers(extra={(DAILY, "IBM"): _inconsistent(0.1)})) as bad:
+        result = dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, bad),
+                                instance=instance, partition_key="IBM", raise_on_error=False)
+    assert not result.success
+    assert _rows(tmp_path) == before
+    assert ibm.read_bytes() == ibm_bytes
+    assert _latest_status(instance, "IBM") == "FAILED"
