@@ -106,3 +106,21 @@ def test_every_real_answer_lands_in_the_table_through_a_dagster_run(tmp_path):
                 for column in ("open", "high", "low"):
                     expected = round(float(values[column]) * ratio, 4)
                     assert round(row[f"adjusted_{column}"], 4) == expected, (entry["id"], row)
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "outcome"),
+    [("E01", "QuotaExhausted"), ("E02", "QuotaExhausted"), ("E16", "QuotaExhausted"),
+     ("E14", "Throttled"), ("E04", "Throttled")],
+)
+def test_a_throttle_note_that_outlasts_the_retries_is_the_quota_when_it_names_a_daily_limit(
+    real_server, entry_id, outcome
+):
+    """Old notes ("5 calls per minute and 500 calls per day") and "higher API call volume"
+    were sent for the daily limit too: still there after every retry, they stop the batch
+    cleanly as the quota instead of failing the symbol."""
+    client = AlphaVantageClient(api_key=CANARY, base_url=f"{real_server}/{entry_id}/query",
+                                budget=None, attempts=3, backoff_seconds=0.001)
+    with pytest.raises(AlphaVantageError) as caught:
+        client.fetch_daily("IBM")
+    assert type(caught.value).__name__ == outcome, str(caught.value)

@@ -6,6 +6,7 @@ so the underlying `requests` exception (which quotes the URL) is not chained ont
 """
 
 import logging
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from stock_assets.ingest.errors import (
     NotInSample,
     QuotaExhausted,
     SymbolRejected,
+    Throttled,
     Unavailable,
 )
 from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED, SampleAdapter, sample_symbols
@@ -52,6 +54,9 @@ class _RedactFilter(logging.Filter):
 
 _redactor = _RedactFilter()
 logging.getLogger("urllib3.connectionpool").addFilter(_redactor)
+
+
+_MAY_BE_DAILY = re.compile(r"calls per day|call volume", re.IGNORECASE)
 
 
 class AlphaVantageClient:
@@ -108,7 +113,19 @@ class AlphaVantageClient:
             "outputsize": outputsize,
             "datatype": datatype,
         }
-        return self._retrying(self._request_once, params)
+        try:
+            return self._retrying(self._request_once, params)
+        except Throttled as error:
+            # A throttle note that lasts through every retry and names a daily limit ("5 calls per
+            # minute and 500 calls per day", "higher API call volume") was the day's quota.
+            if not _MAY_BE_DAILY.search(error.detail):
+                raise
+            if self._budget is not None:
+                self._budget.mark_exhausted()
+            raise QuotaExhausted(
+                symbol, f"still throttled after every retry, so the daily limit is taken to be "
+                f"spent: {error.detail}"
+            ) from None
 
     def _request_once(self, params: dict[str, str]) -> Answer:
         symbol = params["symbol"]

@@ -153,3 +153,16 @@ def test_answers_can_be_requested_as_csv(tmp_path, sample_server, instance, data
         count = connection.execute(sa.text("SELECT count(*) FROM daily_prices")).scalar()
     engine.dispose()
     assert count == 3270
+
+
+def test_an_old_throttle_note_that_outlasts_the_retries_stops_the_batch_as_the_quota(
+    tmp_path, sample_server, instance
+):
+    """"5 calls per minute and 500 calls per day", still there after every retry: the day's
+    quota, so the batch stops cleanly with what it fetched (the quota sensor resumes it)."""
+    sample_server.fail("IBM", "note_rate_limit_per_minute_legacy", sticky=True)
+    result = _run(tmp_path, sample_server, instance)
+    assert result.success
+    assert EXHAUSTED_TAG in instance.get_run_by_id(result.run_id).tags
+    assert "IBM" not in _stored(tmp_path)
+    assert _materialized(instance, result) == _stored(tmp_path)
