@@ -87,6 +87,10 @@ _KEY_FIGURES: dict[str, Callable[[dict], str]] = {
     "fresh_against_last_refreshed": lambda m: (
         f"last day {m['last_trade_date']}, Last Refreshed {m['last_refreshed']}"
     ),
+    "adjusted_close_matches_actions": lambda m: (
+        f"{_plural(m['days_over_tolerance'], 'day')} over {m['tolerance']:g}; largest "
+        f"{m['largest_relative_deviation']:.4%} on {m['largest_deviation_day']}"
+    ),
     "table_matches_stored_prices": lambda m: (
         f"{m['table_rows']} rows in the table, {m['stored_rows']} stored; first differing days: "
         f"{m['first_differing_days']}"

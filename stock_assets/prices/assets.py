@@ -44,7 +44,8 @@ CHECKS = {
     ),
     "quarantine_share": _spec(
         "quarantine_share",
-        f"Under {QUARANTINE_THRESHOLD:.0%} of the answer's rows quarantined; blocks the table.",
+        f"Under {QUARANTINE_THRESHOLD:.0%} of the answer's rows quarantined; blocks the symbol "
+        "(in a batch, it alone is held back).",
         blocking=True,
     ),
     "history_never_shrinks": _spec(
@@ -57,8 +58,13 @@ CHECKS = {
         "no_undeclared_splits",
         "Warns of price jumps matching a split ratio (2:1, 3:2, 1:10, ...) in unadjusted data.",
     ),
+    "adjusted_close_matches_actions": _spec(
+        "adjusted_close_matches_actions",
+        "Warns where the answer's adjusted close differs from what its own splits and dividends "
+        "give (the adjusted columns follow the answer); reports the largest deviation and day.",
+    ),
 }
-_WARNINGS = {"no_undeclared_splits"}
+_WARNINGS = {"no_undeclared_splits", "adjusted_close_matches_actions"}
 
 
 def _out(description: str, storage_format: str) -> dg.AssetOut:
@@ -219,6 +225,7 @@ def judge(stored: pd.DataFrame | None, update: HistoryUpdate, *, replay: bool = 
                 history, cleaned.last_refreshed
             ),
             "no_undeclared_splits": quality.check_splits(history),
+            "adjusted_close_matches_actions": quality.check_adjusted_close(history),
         }),
         summary=(f"{update.answers} archived answers replayed, " if replay else "")
         + f"{merge.added} added, {merge.revised} revised, {len(cleaned.quarantine)} "

@@ -10,6 +10,7 @@ import pandas as pd
 
 from stock_assets.exchanges import Exchange, exchange_of
 from stock_assets.prices import schema
+from stock_assets.prices.adjust import adjusted_close_mismatches
 from stock_assets.prices.splits import detect_splits
 from stock_assets.trading_calendar import sessions_between
 
@@ -142,3 +143,20 @@ def check_splits(frame: pd.DataFrame) -> CheckResult:
         "undeclared_splits": found,
         "has_split_coefficient": "split_coefficient" in frame.columns,
     }
+
+
+def check_adjusted_close(frame: pd.DataFrame, rtol: float = 1e-5) -> CheckResult:
+    """Warning: the answer's adjusted close differs from the one its own splits and dividends
+    give (the textbook backward factor) by more than `rtol`. The adjusted columns follow the
+    answer either way; this says where the source and the textbook disagree, and by how much."""
+    if "adjusted_close" not in frame.columns or frame["adjusted_close"].isna().all():
+        return True, {"compared_days": 0}
+    compared = adjusted_close_mismatches(frame, rtol=-1.0)  # every day, with its deviation
+    over = compared.loc[~(compared["relative_error"] <= rtol)]
+    metadata: dict = {"compared_days": len(compared), "days_over_tolerance": len(over),
+                      "tolerance": rtol}
+    if compared["relative_error"].notna().any():
+        worst = compared.loc[compared["relative_error"].idxmax()]
+        metadata |= {"largest_relative_deviation": round(float(worst["relative_error"]), 8),
+                     "largest_deviation_day": str(worst["trade_date"])}
+    return over.empty, metadata

@@ -6,7 +6,9 @@ import pytest
 
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED
 from stock_assets.prices import schema
+from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.quality import (
+    check_adjusted_close,
     check_freshness,
     check_history_not_shrunk,
     check_no_gaps,
@@ -15,6 +17,8 @@ from stock_assets.prices.quality import (
     check_splits,
     check_unique_dates,
 )
+from stock_assets.prices.validate import clean_answer
+from stock_assets_tests import real_answers
 from stock_assets_tests.prices.sample import SYMBOLS, clean_sample
 
 LAST_REFRESHED = date(2013, 3, 1)
@@ -196,3 +200,21 @@ def test_splits_declared_by_split_coefficient_pass_and_undeclared_ones_fail():
     passed, metadata = check_splits(msft)
     assert not passed
     assert metadata["undeclared_splits"] == ["2003-02-18 2:1"]
+
+
+def test_adjusted_close_check_reports_the_largest_deviation_and_its_day():
+    """MSFT's real 2018 answer: Alpha Vantage's factor steps differ from the textbook one on the
+    2004-11-15 special dividend, by up to about 0.24 %."""
+    [entry] = [e for e in real_answers.DATA if e["id"] == "D10"]
+    history = adjust_for_corporate_actions(clean_answer(real_answers.answer(entry)).clean)
+    passed, metadata = check_adjusted_close(history)
+    assert not passed
+    assert 0.001 < metadata["largest_relative_deviation"] < 0.003
+    assert metadata["largest_deviation_day"] < "2004-11-15"
+    assert_json_ready(metadata)
+
+
+def test_adjusted_close_check_passes_on_the_bundled_aapl_and_without_an_adjusted_close():
+    aapl = adjust_for_corporate_actions(clean_sample("AAPL", function=DAILY_ADJUSTED))
+    assert check_adjusted_close(aapl)[0]
+    assert check_adjusted_close(clean_sample("AAPL")) == (True, {"compared_days": 0})
