@@ -25,6 +25,20 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+# The longest tests first (the README's fresh clone, then every other slow one), so the workers
+# start them at once and finish together instead of one worker running them at the end.
+_LONGEST_FIRST = ("test_readme.py::test_readme_commands_work_verbatim",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        if any(name in item.nodeid for name in _LONGEST_FIRST):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

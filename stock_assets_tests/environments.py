@@ -19,3 +19,14 @@ def loopback_api(url: str, key: str) -> dict[str, str]:
         "ALPHAVANTAGE_REQUESTS_PER_MINUTE": "0",
         "ALPHAVANTAGE_REQUESTS_PER_DAY": "0",
     }
+
+
+def production(url: str, key: str, bucket: str, database: str) -> dict[str, str]:
+    """The production path for one symbol, AAPL: S3 (moto's server, which the `moto_endpoint`
+    fixture points boto3 at), a PostgreSQL database and a loopback Alpha Vantage."""
+    return {
+        **loopback_api(url, key),
+        "STOCK_ASSETS_SYMBOLS": "AAPL",
+        "STOCK_ASSETS_STORAGE_URL": f"s3://{bucket}/prices",
+        "STOCK_ASSETS_DATABASE_URL": database,
+    }

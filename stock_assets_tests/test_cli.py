@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from stock_assets.cli import describe_checks
 from stock_assets.warehouse.schema import price_columns
-from stock_assets_tests.environments import loopback_api, nothing_set
+from stock_assets_tests.environments import loopback_api, nothing_set, production
 
 STOCK_ASSETS = str(Path(sys.executable).with_name("stock-assets"))
 CANARY = "canary-KEY-5d1e0b"
@@ -261,12 +261,7 @@ def test_replay_rebuilds_from_every_archived_answer_without_a_request(
     holds 100 days)."""
     sample_server.api_key = CANARY
     url = make_postgres_database()
-    env = {
-        **loopback_api(sample_server.url, CANARY),
-        "STOCK_ASSETS_SYMBOLS": "AAPL",
-        "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
-        "STOCK_ASSETS_DATABASE_URL": url,
-    }
+    env = production(sample_server.url, CANARY, s3_bucket, url)
     for full in ("true", "false"):
         fetched = _materialize(tmp_path, ALPHAVANTAGE_FULL_HISTORY=full, **env)
         assert fetched.returncode == 0, fetched.stdout[-3000:] + fetched.stderr[-3000:]

@@ -14,7 +14,7 @@ from dagster._core.instance.ref import InstanceRef
 from stock_assets.definitions import ASSETS
 from stock_assets.storage.s3 import S3Store
 from stock_assets_tests.conftest import make_resources
-from stock_assets_tests.environments import loopback_api, nothing_set
+from stock_assets_tests.environments import nothing_set, production
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -285,14 +285,7 @@ def test_switching_the_prices_format_keeps_the_history_and_leaves_no_orphan(
     history is found whatever its format, migrated, and the table never loses a row."""
     sample_server.api_key = CANARY
     database = make_postgres_database()
-    env = {
-        **nothing_set(),
-        **loopback_api(sample_server.url, CANARY),
-        "STOCK_ASSETS_SYMBOLS": "AAPL",
-        "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
-        "STOCK_ASSETS_DATABASE_URL": database,
-        "AWS_ENDPOINT_URL": moto_endpoint,
-    }
+    env = {**nothing_set(), **production(sample_server.url, CANARY, s3_bucket, database)}
     engine = sa.create_engine(database)
     for number, fmt in enumerate(["parquet", "csv", "json", "parquet"]):
         run_env = {**env, "STOCK_ASSETS_PRICES_FORMAT": fmt,

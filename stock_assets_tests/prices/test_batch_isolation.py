@@ -2,13 +2,16 @@
 
 IBM's second answer has 10 % of its rows inconsistent (high below low), over the quarantine
 limit: its stored history and table rows stay as they were, its check fails for IBM alone (in
-the instance, so in the UI), and AAPL, MSFT, GOOG and FB load as if IBM were fine.
+the instance, so in the UI), and AAPL, MSFT, GOOG and FB load as if IBM were fine. On the
+embedded defaults and on the production path (moto's S3 server and PostgreSQL) alike.
 """
 
 import copy
+import io
 
 import dagster as dg
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 from dagster._core.event_api import PartitionKeyFilter
 
@@ -19,6 +22,7 @@ from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from stock_assets_tests.conftest import loopback_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}
+IBM_HISTORY = "cleaned_daily_prices/IBM.parquet"
 SHARE = dg.AssetCheckKey(dg.AssetKey("cleaned_daily_prices"), "quarantine_share")
 
 
@@ -32,8 +36,28 @@ def _inconsistent(share: float) -> dict:
     return payload
 
 
-def _rows(tmp_path) -> dict[str, int]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+@pytest.fixture(params=["local", "s3+postgres"])
+def backend(request, tmp_path) -> dict:
+    """Where objects and the table go: `loopback_resources` overrides."""
+    if request.param == "local":
+        return {}
+    bucket = request.getfixturevalue("s3_bucket")
+    return {
+        "storage_url": f"s3://{bucket}/prices",
+        "database_url": request.getfixturevalue("make_postgres_database")(),
+    }
+
+
+def _resources(tmp_path, server, backend) -> dict:
+    return loopback_resources(tmp_path, server, **backend)
+
+
+def _object(resources, key: str) -> bytes:
+    return resources["object_store"].get_store().get(key).data
+
+
+def _rows(resources) -> dict[str, int]:
+    engine = sa.create_engine(resources["database"].url)
     with engine.connect() as connection:
         query = sa.text("SELECT symbol, count(*) FROM daily_prices GROUP BY symbol")
         rows = dict(connection.execute(query).all())
@@ -48,23 +72,24 @@ def _latest_status(instance: dg.DagsterInstance, symbol: str):
     return record.status.value if record else None
 
 
-def test_a_bad_symbol_in_a_batch_is_held_back_and_the_rest_loads(tmp_path, instance):
+def test_a_bad_symbol_in_a_batch_is_held_back_and_the_rest_loads(tmp_path, instance, backend):
     with SampleServer() as good:
-        first = dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, good),
-                               instance=instance, tags=ALL_FIVE)
+        resources = _resources(tmp_path, good, backend)
+        first = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+                               tags=ALL_FIVE)
     assert first.success
-    before = _rows(tmp_path)
-    ibm = tmp_path / "objects" / "cleaned_daily_prices" / "IBM.parquet"
-    ibm_bytes = ibm.read_bytes()
+    before = _rows(resources)
+    ibm_bytes = _object(resources, IBM_HISTORY)
 
     bad = SampleServer(SampleAnswers(extra={(DAILY, "IBM"): _inconsistent(0.1)}))
     with bad:
-        second = dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, bad),
-                                instance=instance, tags=ALL_FIVE, raise_on_error=False)
+        resources = _resources(tmp_path, bad, backend)
+        second = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+                                tags=ALL_FIVE, raise_on_error=False)
     assert second.success, [e.message for e in second.all_events if e.is_failure]
-    assert _rows(tmp_path) == before  # every symbol loaded; IBM's rows as they were
-    assert ibm.read_bytes() == ibm_bytes
-    quarantine = pd.read_csv(tmp_path / "objects" / "quarantined_price_rows" / "IBM.csv")
+    assert _rows(resources) == before  # every symbol loaded; IBM's rows as they were
+    assert _object(resources, IBM_HISTORY) == ibm_bytes
+    quarantine = pd.read_csv(io.BytesIO(_object(resources, "quarantined_price_rows/IBM.csv")))
     assert len(quarantine) >= 0.09 * before["IBM"]  # the evidence is kept
     assert _latest_status(instance, "IBM") == "FAILED"
     for symbol in ("AAPL", "MSFT", "GOOG", "FB"):
@@ -76,17 +101,18 @@ def test_a_bad_symbol_in_a_batch_is_held_back_and_the_rest_loads(tmp_path, insta
     assert "held back" in ibm_event.metadata["held_back"].value
 
 
-def test_a_bad_symbol_alone_fails_its_run_and_changes_nothing(tmp_path, instance):
+def test_a_bad_symbol_alone_fails_its_run_and_changes_nothing(tmp_path, instance, backend):
     with SampleServer() as good:
-        assert dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, good),
-                              instance=instance, partition_key="IBM").success
-    before = _rows(tmp_path)
-    ibm = tmp_path / "objects" / "cleaned_daily_prices" / "IBM.parquet"
-    ibm_bytes = ibm.read_bytes()
+        resources = _resources(tmp_path, good, backend)
+        assert dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+                              partition_key="IBM").success
+    before = _rows(resources)
+    ibm_bytes = _object(resources, IBM_HISTORY)
     with SampleServer(SampleAnswers(extra={(DAILY, "IBM"): _inconsistent(0.1)})) as bad:
-        result = dg.materialize([*ASSETS, *CHECKS], resources=loopback_resources(tmp_path, bad),
-                                instance=instance, partition_key="IBM", raise_on_error=False)
+        resources = _resources(tmp_path, bad, backend)
+        result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+                                partition_key="IBM", raise_on_error=False)
     assert not result.success
-    assert _rows(tmp_path) == before
-    assert ibm.read_bytes() == ibm_bytes
+    assert _rows(resources) == before
+    assert _object(resources, IBM_HISTORY) == ibm_bytes
     assert _latest_status(instance, "IBM") == "FAILED"
