@@ -149,6 +149,19 @@ def sample_server() -> Iterator[SampleServer]:
         yield server
 
 
+@pytest.fixture(params=["local", "s3+postgres"])
+def backend(request, tmp_path) -> dict:
+    """Where objects and the table go, as `loopback_resources` overrides: the embedded defaults
+    (a folder, SQLite) or the production path (moto's S3 server, a fresh PostgreSQL database)."""
+    if request.param == "local":
+        return {}
+    bucket = request.getfixturevalue("s3_bucket")
+    return {
+        "storage_url": f"s3://{bucket}/prices",
+        "database_url": request.getfixturevalue("make_postgres_database")(),
+    }
+
+
 def make_resources(**overrides) -> dict:
     """The project's resources as `definitions` builds them, with settings overridden."""
     settings = dataclasses.replace(Settings.from_env(), **overrides)

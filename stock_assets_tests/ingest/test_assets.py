@@ -95,10 +95,12 @@ def test_a_rejected_symbol_fails_the_run_by_name_and_the_others_are_kept(
 
 
 @pytest.mark.parametrize("run", [{"partition_key": "AAPL"}, {"tags": ALL_FIVE}])
-def test_the_next_fetch_plan_knows_the_last_stored_day(tmp_path, sample_server, instance, run):
+def test_the_next_fetch_plan_knows_the_last_stored_day(
+    tmp_path, sample_server, instance, run, backend
+):
     """Read from the stored cleaned history itself (its trade_date column), not the event log:
     what is stored is what the next answer extends."""
-    resources = loopback_resources(tmp_path, sample_server)
+    resources = loopback_resources(tmp_path, sample_server, **backend)
     io_manager = resources["io_manager"]
     assert last_stored_trade_date(io_manager, "AAPL") is None
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance, **run)

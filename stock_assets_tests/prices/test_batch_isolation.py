@@ -11,7 +11,6 @@ import io
 
 import dagster as dg
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 from dagster._core.event_api import PartitionKeyFilter
 
@@ -34,18 +33,6 @@ def _inconsistent(share: float) -> dict:
         values = series[day]
         values["2. high"], values["3. low"] = values["3. low"], values["2. high"]
     return payload
-
-
-@pytest.fixture(params=["local", "s3+postgres"])
-def backend(request, tmp_path) -> dict:
-    """Where objects and the table go: `loopback_resources` overrides."""
-    if request.param == "local":
-        return {}
-    bucket = request.getfixturevalue("s3_bucket")
-    return {
-        "storage_url": f"s3://{bucket}/prices",
-        "database_url": request.getfixturevalue("make_postgres_database")(),
-    }
 
 
 def _resources(tmp_path, server, backend) -> dict:
