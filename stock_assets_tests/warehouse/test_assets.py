@@ -4,10 +4,12 @@ in the materialization metadata and its progress in the run log."""
 import re
 
 import dagster as dg
+import pytest
 import sqlalchemy as sa
 
-from stock_assets.definitions import ASSETS
-from stock_assets_tests.conftest import make_resources
+from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.warehouse.migrations import head_revision
+from stock_assets_tests.conftest import loopback_resources, make_resources
 from stock_assets_tests.prices.sample import SYMBOLS, clean_sample
 
 SUMMARY_COLUMNS = [
@@ -110,3 +112,25 @@ def test_a_rerun_summarizes_what_it_changed(tmp_path, postgres_url, pg_engine):
         re.fullmatch(r"daily_prices: FB \(1 of 1\): sent, 196 rows; \d+\.\d s elapsed", line)
         for line in logged
     ), logged
+
+
+@pytest.mark.parametrize(
+    "dropped", [["daily_prices"], ["daily_prices", "alembic_version"]], ids=["table", "and-version"]
+)
+def test_a_dropped_table_is_recreated_by_the_next_run(tmp_path, sample_server, backend, dropped):
+    """Issue 12 item 4, through Dagster: a dropped daily_prices (and even the version table)
+    comes back at the next run, loaded, instead of `no such table` or `already exists`."""
+    resources = loopback_resources(tmp_path, sample_server, **backend)
+    assert dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="FB").success
+    engine = sa.create_engine(resources["database"].url)
+    with engine.begin() as connection:
+        for table in dropped:
+            connection.execute(sa.text(f"DROP TABLE {table}"))
+    again = dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="FB")
+    assert again.success
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM daily_prices")).scalar()
+        version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert count == 196
+    assert version == head_revision()
