@@ -10,6 +10,7 @@ quarantined days stored::
 
 import argparse
 import gzip
+import io
 import json
 from pathlib import Path
 
@@ -23,8 +24,8 @@ from stock_assets.ingest.sample_source import DAILY_ADJUSTED, SampleAnswers
 from stock_assets_tests.conftest import loopback_resources
 
 
-def table_days(database: Path, symbol: str) -> list[str]:
-    engine = sa.create_engine(f"sqlite:///{database}")
+def table_days(database: str, symbol: str) -> list[str]:
+    engine = sa.create_engine(database)
     query = sa.text("SELECT trade_date FROM daily_prices WHERE symbol = :s ORDER BY trade_date")
     with engine.connect() as connection:
         days = [str(day) for (day,) in connection.execute(query, {"s": symbol})]
@@ -37,23 +38,28 @@ def main() -> None:
     parser.add_argument("tmp", type=Path)
     parser.add_argument("symbol")
     parser.add_argument("answer", type=Path, help="a gzipped TIME_SERIES_DAILY_ADJUSTED answer")
+    parser.add_argument("--storage-url", help="default: a folder under TMP")
+    parser.add_argument("--database-url", help="default: a SQLite file under TMP")
     args = parser.parse_args()
+    backend = {k: v for k, v in {"storage_url": args.storage_url,
+                                 "database_url": args.database_url}.items() if v}
     payload = json.loads(gzip.decompress(args.answer.read_bytes()))
     answers = SampleAnswers(extra={(DAILY_ADJUSTED, args.symbol): payload})
     with SampleServer(answers) as server, dg.instance_for_test() as instance:
         result = dg.materialize(
             [*ASSETS, *CHECKS],
-            resources=loopback_resources(args.tmp, server, premium=True),
+            resources=(resources := loopback_resources(args.tmp, server, premium=True, **backend)),
             instance=instance,
             partition_key=args.symbol,
             raise_on_error=False,
         )
-    [quarantine] = (args.tmp / "objects" / "quarantined_price_rows").glob(f"{args.symbol}.*")
-    quarantined = pd.read_csv(quarantine, dtype=str)
+    store = resources["object_store"].get_store()
+    quarantine = store.get(f"quarantined_price_rows/{args.symbol}.csv").data
+    quarantined = pd.read_csv(io.BytesIO(quarantine), dtype=str)
     print(json.dumps({
         "success": result.success,
         "checks": {e.check_name: e.passed for e in result.get_asset_check_evaluations()},
-        "table_days": table_days(args.tmp / "db.sqlite", args.symbol),
+        "table_days": table_days(resources["database"].url, args.symbol),
         "quarantined_days": quarantined["trade_date"].tolist(),
     }))
 

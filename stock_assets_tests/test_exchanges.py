@@ -38,7 +38,7 @@ def test_a_longer_unknown_suffix_is_refused(symbol):
 
 
 @pytest.mark.slow
-def test_gpv_trv_loads_juneteenth_into_the_table_through_a_dagster_run(tmp_path):
+def test_gpv_trv_loads_juneteenth_into_the_table_through_a_dagster_run(tmp_path, backend):
     """Issue 12 item 12: GPV.TRV's 2023-06-19 (Juneteenth: NYSE closed, TSX Venture open) was
     quarantined, the blocking check failed and the table got no rows. Now every row lands,
     nothing is quarantined (as the manifest expects) and every check passes."""
@@ -46,7 +46,8 @@ def test_gpv_trv_loads_juneteenth_into_the_table_through_a_dagster_run(tmp_path)
     env = nothing_set()
     run = subprocess.run(
         [sys.executable, symbol_run.__file__, str(tmp_path), "GPV.TRV",
-         str(real_answers.FOLDER / f"{entry['file']}.gz")],
+         str(real_answers.FOLDER / f"{entry['file']}.gz"),
+         *(f"--{name.replace('_', '-')}={value}" for name, value in backend.items())],
         env={**env, "STOCK_ASSETS_SYMBOLS": "AAPL,GPV.TRV"},
         capture_output=True, text=True, timeout=300,
     )
