@@ -56,7 +56,13 @@ def say(line: str) -> None:
     os.write(sys.stdout.fileno(), f"{line}\n".encode())
 
 
+# Parts of a multipart upload go up from several threads: the first to reach the phase dies
+# with the process; the others wait here for the SIGKILL instead of reporting it again.
+_DYING = threading.Lock()
+
+
 def die(phase: str) -> None:
+    _DYING.acquire()
     say(f"phase {phase}")
     os.kill(os.getpid(), signal.SIGKILL)
 
