@@ -185,9 +185,9 @@ MSFT_AND_IBM = {
 }
 
 
-def test_each_symbol_of_a_batch_gets_one_event_with_its_figures_and_its_chart(
-    tmp_path, sample_server, instance
-):
+@pytest.fixture
+def msft_and_ibm(tmp_path, sample_server, instance) -> dg.ExecuteInProcessResult:
+    """One batch run of MSFT and IBM (a single-run backfill), successful."""
     result = dg.materialize(
         [*ASSETS, *CHECKS],
         resources=loopback_resources(tmp_path, sample_server),
@@ -195,6 +195,13 @@ def test_each_symbol_of_a_batch_gets_one_event_with_its_figures_and_its_chart(
         instance=instance,
     )
     assert result.success
+    return result
+
+
+def test_each_symbol_of_a_batch_gets_one_event_with_its_figures_and_its_chart(
+    tmp_path, instance, msft_and_ibm
+):
+    result = msft_and_ibm
     cleaned = {
         m.partition: m.metadata
         for m in result.asset_materializations_for_node("cleaned_daily_prices")
@@ -229,17 +236,11 @@ def _latest_check(instance: dg.DagsterInstance, asset: str, check: str, symbol: 
     ).get(key)
 
 
-def test_a_batch_records_each_symbols_own_check_result(tmp_path, sample_server, instance):
+def test_a_batch_records_each_symbols_own_check_result(instance, msft_and_ibm):
     """MSFT's answer has two probable splits, IBM's none: the instance (and so the UI's checks
     list and its "latest execution") must say so per symbol, each pointing at that symbol's
     materialization of this run."""
-    result = dg.materialize(
-        [*ASSETS, *CHECKS],
-        resources=loopback_resources(tmp_path, sample_server),
-        tags=MSFT_AND_IBM,
-        instance=instance,
-    )
-    assert result.success
+    result = msft_and_ibm
     materialized = {
         record.partition_key: record.storage_id
         for record in instance.fetch_materializations(
