@@ -93,8 +93,18 @@ def test_no_request_without_a_quota_stopped_run(instance, resources):
     assert tick.skip_message == "no run is waiting for the quota"
 
 
-def test_symbols_left_by_several_runs_are_requested_once(instance, resources):
-    """Two quota-stopped runs on one day: the second fetched nothing (the quota was spent)."""
+def test_symbols_left_by_several_runs_are_requested_once(
+    instance, tmp_path, sample_server, backend
+):
+    """Issue 12 item 6: two quota-stopped runs on one day (the second fetched nothing, the quota
+    was spent) give one request per missing symbol; the budget lives in the warehouse database,
+    so on both backends."""
+
+    def resources(**overrides):
+        return loopback_resources(
+            tmp_path, sample_server, max_concurrent_requests=1, **backend, **overrides
+        )
+
     first = _stop_on_quota(instance, resources)
     second = _stop_on_quota(instance, resources)
     assert materialized_by_run(instance, second.run_id) == set()

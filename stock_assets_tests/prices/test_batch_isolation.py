@@ -103,3 +103,33 @@ def test_a_bad_symbol_alone_fails_its_run_and_changes_nothing(tmp_path, instance
     assert _rows(resources) == before
     assert _object(resources, IBM_HISTORY) == ibm_bytes
     assert _latest_status(instance, "IBM") == "FAILED"
+
+
+def _with_bad_days(days: int, bad: int) -> dict:
+    """IBM's first `days` bundled days, the first `bad` of them inconsistent (high below low)."""
+    payload = copy.deepcopy(bundled_series(DAILY, "IBM"))
+    series = payload["Time Series (Daily)"]
+    for day in list(series)[days:]:
+        del series[day]
+    for day in list(series)[:bad]:
+        values = series[day]
+        values["2. high"], values["3. low"] = values["3. low"], values["2. high"]
+    return payload
+
+
+def test_a_quarantine_share_of_exactly_the_limit_is_held_back(tmp_path, instance, backend):
+    """Issue 12 item 7: the check says "under 5 %", so 5 % exactly (100 of 2,000 rows) fails and
+    changes nothing, while 99 of 2,000 (4.95 %) passes and loads."""
+    outcomes = []
+    for bad in (99, 100):
+        answers = SampleAnswers(extra={(DAILY, "IBM"): _with_bad_days(2000, bad)})
+        with SampleServer(answers) as server:
+            resources = _resources(tmp_path, server, backend)
+            result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+                                    partition_key="IBM", raise_on_error=False)
+        share = next(e for e in result.get_asset_check_evaluations()
+                     if e.check_name == "quarantine_share")
+        outcomes.append((result.success, share.passed, share.metadata["quarantine_share"].value,
+                         _rows(resources)))
+    assert outcomes == [(True, True, 0.0495, {"IBM": 1901}), (False, False, 0.05, {"IBM": 1901})]
+    assert _latest_status(instance, "IBM") == "FAILED"

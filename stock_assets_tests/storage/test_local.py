@@ -159,7 +159,7 @@ def test_writers_in_several_processes_lose_no_update(store: LocalFolderStore, tm
     """Lock files come and go while writers wait on them; mutual exclusion must hold anyway."""
     store.put("counter", b"0")
 
-    with multiprocessing.get_context("fork").Pool(WRITERS) as pool:
+    with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
         conflicts = pool.map(increment, [tmp_path] * WRITERS)
 
     assert int(store.get("counter").data) == WRITERS * INCREMENTS
