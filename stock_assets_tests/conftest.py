@@ -3,6 +3,7 @@ Alpha Vantage-compatible server. Nothing here is mocked in-process."""
 
 import dataclasses
 import os
+import signal
 import socket
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,13 @@ from stock_assets.settings import Settings
 from stock_assets.warehouse.migrations import ensure_schema
 
 pytest_plugins = ["pytester", "stock_assets_tests.leftovers"]
+
+# A suite started in the background of a script (`scripts/test &`) inherits SIGINT ignored, and
+# so would every server a test starts: `dg dev` would not stop on Ctrl-C, and Dagster's code
+# server, which maps SIGTERM to its SIGINT handler, not on SIGTERM either. Tests stop their
+# servers as a user does, so the suite restores the default.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "STOCK_ASSETS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
