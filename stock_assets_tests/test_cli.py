@@ -224,11 +224,21 @@ def test_checks_that_warned_or_failed_are_phrased_with_their_key_figure():
 
 
 @pytest.mark.slow
-def test_symbols_removed_from_the_watchlist_are_reported_with_how_to_remove_them(tmp_path):
-    first = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS="FB,GOOG")
+@pytest.mark.parametrize("where", ["offline", "production"])
+def test_symbols_removed_from_the_watchlist_are_reported_with_how_to_remove_them(
+    tmp_path, request, where
+):
+    """Issue 12 item 7: offline defaults, and S3 (moto) + PostgreSQL + the loopback server."""
+    env = {}
+    if where == "production":
+        server = request.getfixturevalue("sample_server")
+        server.api_key = CANARY
+        env = production(server.url, CANARY, request.getfixturevalue("s3_bucket"),
+                         request.getfixturevalue("make_postgres_database")())
+    first = _materialize(tmp_path, **{**env, "STOCK_ASSETS_SYMBOLS": "FB,GOOG"})
     assert first.returncode == 0, first.stdout[-3000:]
     assert "note:" not in first.stdout
-    second = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS="FB")
+    second = _materialize(tmp_path, **{**env, "STOCK_ASSETS_SYMBOLS": "FB"})
     assert second.returncode == 0, second.stdout[-3000:]
     assert (
         "note: daily_prices still holds GOOG, no longer in the watchlist (STOCK_ASSETS_SYMBOLS)"

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 from dagster._utils.schedules import cron_string_iterator
 
+from stock_assets import trading_calendar
 from stock_assets.definitions import defs
 from stock_assets.ingest.schedules import batches, build_refresh_schedule, closed_exchanges
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
@@ -89,3 +90,18 @@ def test_without_the_trading_day_rule_every_tick_refreshes():
 )
 def test_a_day_is_skipped_only_when_no_exchange_of_the_watchlist_traded(symbols, day, closed):
     assert closed_exchanges(symbols, day) == closed
+
+
+def test_a_daemon_running_for_years_still_refreshes_on_trading_days(monkeypatch):
+    """Issue 12 item 7: the calendar was built once, to a year after the process started, so a
+    daemon running longer skipped every tick. Started in 2026, ticking in 2029: a Monday still
+    refreshes and Christmas is still skipped."""
+    schedule = defs.resolve_schedule_def("refresh_after_close")
+    monkeypatch.setattr(trading_calendar, "_today", lambda: date(2026, 12, 2))
+    assert len(_evaluate(schedule, datetime(2026, 12, 7, 17, 30, tzinfo=NEW_YORK)).run_requests)
+    monkeypatch.setattr(trading_calendar, "_today", lambda: date(2029, 12, 3))
+    [request] = _evaluate(schedule, datetime(2029, 12, 3, 17, 30, tzinfo=NEW_YORK)).run_requests
+    assert request.run_key == "2029-12-03:AAPL..FB"
+    christmas = _evaluate(schedule, datetime(2029, 12, 25, 17, 30, tzinfo=NEW_YORK))
+    assert christmas.run_requests == []
+    assert christmas.skip_message == "the NYSE did not trade on Tuesday 2029-12-25"
