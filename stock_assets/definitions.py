@@ -85,6 +85,10 @@ def build_resources(settings: Settings) -> dict:
 check_formats(ASSETS, "parquet")
 defs = dg.Definitions(
     assets=ASSETS,
+    # A run's steps form one chain per symbol (fetch, clean, load) and a batch is one step per
+    # asset: a process per step would only add Python start-ups (13.9 s against 4.2 s for
+    # `dagster asset materialize` of one symbol), never parallelism. Pools still apply.
+    executor=dg.in_process_executor,
     asset_checks=CHECKS,
     jobs=[refresh_all, refresh_raw_quotes, replay],
     schedules=[

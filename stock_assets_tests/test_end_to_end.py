@@ -172,6 +172,7 @@ def test_dagster_cli_materialize_on_the_production_path(
     command = _materialize_command("AAPL")
     first = _run(command, env, tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
+    assert "Executing steps in process" in first.stdout + first.stderr  # no process per step
     rows = _table(pg_engine, "AAPL")
     assert len(rows) == 3270
     second = _run(command, env, tmp_path)
