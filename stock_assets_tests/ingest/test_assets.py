@@ -125,32 +125,31 @@ def test_a_rerun_on_unchanged_answers_archives_nothing_and_leaves_no_locks(
 
 
 def test_a_symbol_refused_full_history_gets_compact_and_says_the_history_is_partial(
-    tmp_path, sample_server, instance
+    tmp_path, sample_server, instance, backend
 ):
     """Alpha Vantage answers "Invalid API call" to outputsize=full for some symbols whose
-    compact answer works: one retry with compact, recorded."""
+    compact answer works: one retry with compact, recorded (issue 12 item 9)."""
     sample_server.fail("AAPL", "full_refused", sticky=True)
-    resources = loopback_resources(tmp_path, sample_server)
+    resources = loopback_resources(tmp_path, sample_server, **backend)
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
                             partition_key="AAPL")
     assert result.success
     assert [(r["outputsize"]) for r in sample_server.requests] == ["full", "compact"]
-    record = json.loads((tmp_path / "objects" / "raw_quotes" / "AAPL.json").read_bytes())
+    record = json.loads(resources["object_store"].get_store().get("raw_quotes/AAPL.json").data)
     assert record["outputsize"] == "compact"
     assert record["partial_history"].startswith("outputsize=full was refused (Invalid API call")
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert any("AAPL: outputsize=full was refused" in message for message in logged)
 
 
-@pytest.mark.parametrize("datatype", ["csv"])
-def test_answers_can_be_requested_as_csv(tmp_path, sample_server, instance, datatype):
-    """ALPHAVANTAGE_DATATYPE=csv: the same rows land as from JSON."""
-    resources = loopback_resources(tmp_path, sample_server, datatype=datatype)
+def test_answers_can_be_requested_as_csv(tmp_path, sample_server, instance, backend):
+    """ALPHAVANTAGE_DATATYPE=csv: the same rows land as from JSON (issue 12 item 10)."""
+    resources = loopback_resources(tmp_path, sample_server, datatype="csv", **backend)
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
                             partition_key="MSFT")
     assert result.success
     assert {r["datatype"] for r in sample_server.requests} == {"csv"}
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = sa.create_engine(resources["database"].url)
     with engine.connect() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM daily_prices")).scalar()
     engine.dispose()
