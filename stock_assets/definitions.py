@@ -1,4 +1,4 @@
-"""The code location: three assets, their checks and resources, the jobs, the after-close
+"""The code location: four assets, their checks and resources, the jobs, the after-close
 schedule, and the sensors that automate the rest."""
 
 import dagster as dg
@@ -7,10 +7,10 @@ from dagster_aws.s3 import S3Resource
 from stock_assets.alerts import AlertWebhook, alert_on_run_failure
 from stock_assets.ingest.assets import raw_quotes
 from stock_assets.ingest.resources import AlphaVantageResource
-from stock_assets.ingest.schedules import build_refresh_schedule, refresh_raw_quotes
+from stock_assets.ingest.schedules import build_refresh_schedule
 from stock_assets.ingest.sensors import quota_reset_sensor
-from stock_assets.partitions import symbols_partitions
-from stock_assets.prices.assets import CLEANED, QUARANTINE, cleaned_daily_prices
+from stock_assets.jobs import JOBS
+from stock_assets.prices.assets import cleaned_daily_prices
 from stock_assets.settings import Settings
 from stock_assets.storage.formats import get_format
 from stock_assets.storage.io_manager import AtomicIOManager
@@ -33,20 +33,6 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 
 settings = Settings.from_env()
 ASSETS = build_assets(settings)
-refresh_all = dg.define_asset_job(
-    "refresh_all",
-    selection=dg.AssetSelection.assets(*ASSETS),
-    partitions_def=symbols_partitions,
-    description="Fetch, clean and load every asset for the selected symbols.",
-)
-replay = dg.define_asset_job(
-    "replay",
-    selection=dg.AssetSelection.assets(CLEANED, QUARANTINE, daily_prices_table.key),
-    partitions_def=symbols_partitions,
-    config={"ops": {cleaned_daily_prices.op.name: {"config": {"replay": True}}}},
-    description="Rebuild the cleaned prices and the table from every archived answer of the "
-    "selected symbols, oldest first; no request to Alpha Vantage.",
-)
 
 
 def check_formats(assets: list[dg.AssetsDefinition], default: str) -> None:
@@ -90,7 +76,7 @@ defs = dg.Definitions(
     # `dagster asset materialize` of one symbol), never parallelism. Pools still apply.
     executor=dg.in_process_executor,
     asset_checks=CHECKS,
-    jobs=[refresh_all, refresh_raw_quotes, replay],
+    jobs=JOBS,
     schedules=[
         build_refresh_schedule(
             settings.refresh_cron, settings.batch_size,

@@ -1,8 +1,14 @@
 """The codebase stays `ruff` clean (the style every contributor is held to)."""
 
+import ast
+import importlib.metadata
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,3 +31,28 @@ def test_nothing_reads_a_folder_beside_the_clone():
     )
     assert result.returncode == 1, result.stdout
 
+
+
+def _imported_top_level_modules(package: Path) -> set[str]:
+    names = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {package.name}
+
+
+def test_the_declared_dependencies_are_what_the_package_imports():
+    """A dependency the package imports but does not declare works here by accident (another
+    package pulled it in); one declared and never imported only weighs on every install."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    distributions = importlib.metadata.packages_distributions()
+    imported = {canonicalize_name(d) for module in _imported_top_level_modules(
+        ROOT / "stock_assets") for d in distributions.get(module, [module])}
+    # Installed for what they serve, never imported: the UI and `dg`.
+    served = {"dagster-webserver", "dagster-dg-cli"}
+    assert imported - declared == set(), "imported, not declared"
+    assert declared - imported - served == set(), "declared, never imported"

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from stock_assets.ingest.schedules import refresh_raw_quotes
+from stock_assets.jobs import refresh_raw_quotes
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -18,6 +18,9 @@ from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets.progress import Progress
 from stock_assets.storage.io_manager import AtomicIOManager
 
+# The job that refreshes raw quotes, by name: the schedule and the quota sensor run it.
+REFRESH_RAW_QUOTES = "refresh_raw_quotes"
+
 API_POOL = "alphavantage"
 
 

@@ -16,19 +16,11 @@ from datetime import date
 import dagster as dg
 
 from stock_assets.exchanges import exchange_of
-from stock_assets.ingest.assets import raw_quotes
+from stock_assets.ingest.assets import REFRESH_RAW_QUOTES
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, symbols_partitions
 from stock_assets.trading_calendar import sessions_between
 
 MARKET_TIMEZONE = "America/New_York"
-
-refresh_raw_quotes = dg.define_asset_job(
-    "refresh_raw_quotes",
-    selection=dg.AssetSelection.assets(raw_quotes),
-    partitions_def=symbols_partitions,
-    description="Fetch the latest answers for a range of watchlist symbols.",
-)
-
 
 def batches(keys: list[str], size: int) -> list[tuple[str, str]]:
     """Consecutive partition ranges of at most `size` symbols (first, last)."""
@@ -56,7 +48,7 @@ def build_refresh_schedule(
         name="refresh_after_close",
         cron_schedule=cron,
         execution_timezone=MARKET_TIMEZONE,
-        job=refresh_raw_quotes,
+        job_name=REFRESH_RAW_QUOTES,
         description=(
             f"Refresh raw quotes for every watchlist symbol at `{cron}` New York time "
             f"{days}, {batch_size} symbols per run."

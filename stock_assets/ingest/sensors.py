@@ -11,6 +11,7 @@ import time
 
 import dagster as dg
 
+from stock_assets.ingest.assets import REFRESH_RAW_QUOTES
 from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.quota import (
     EXHAUSTED_TAG,
@@ -18,7 +19,6 @@ from stock_assets.ingest.quota import (
     contiguous_ranges,
     unrefreshed,
 )
-from stock_assets.ingest.schedules import refresh_raw_quotes
 from stock_assets.partitions import (
     RANGE_END_TAG,
     RANGE_START_TAG,
@@ -45,7 +45,7 @@ def still_to_fetch(instance: dg.DagsterInstance, keys: list[str]) -> set[str]:
 
 
 @dg.sensor(
-    job=refresh_raw_quotes,
+    job_name=REFRESH_RAW_QUOTES,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )

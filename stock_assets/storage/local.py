@@ -223,11 +223,13 @@ class LocalFolderStore(ObjectStore):
                 removed += 1
         return removed
 
-    def cleanup(self, prefix: str = "", *, older_than_seconds: float = 0) -> int:
+    def cleanup(self, prefix: str = "", *, older_than_seconds: float = 3600) -> int:
         """Remove temp files whose writer is gone (its lock is free), below `prefix`.
 
         Without a prefix, also the lock files that killed writers left (lock files are named
-        by a hash of their key, so a prefix cannot select them).
+        by a hash of their key, so a prefix cannot select them). A free lock proves the writer
+        gone, so `older_than_seconds`, which S3 needs (an upload has no owner to ask), is not
+        consulted here.
         """
         base = self._path(prefix) if prefix else self.root
         removed = 0

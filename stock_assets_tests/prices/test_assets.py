@@ -287,7 +287,8 @@ def test_replay_job_rebuilds_the_history_from_every_archived_answer(
     """The definitions' `replay` job, with its own config: after a full then a compact fetch and
     the cleaned history lost, it rebuilds the very object the fetches stored, and asks for
     nothing."""
-    from stock_assets.definitions import defs, replay
+    from stock_assets.definitions import defs
+    from stock_assets.jobs import replay
 
     assert defs.resolve_job_def("replay").asset_layer.executable_asset_keys == {
         dg.AssetKey("cleaned_daily_prices"), dg.AssetKey("quarantined_price_rows"),
