@@ -1,10 +1,8 @@
 """The real parts every test may use: Postgres, an S3 server (moto, over HTTP) and a loopback
 Alpha Vantage-compatible server. Nothing here is mocked in-process."""
 
-import dataclasses
 import os
 import signal
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -14,10 +12,9 @@ import pytest
 import sqlalchemy as sa
 from moto.server import ThreadedMotoServer
 
-from stock_assets.definitions import build_resources
 from stock_assets.ingest.sample_server import SampleServer
-from stock_assets.settings import Settings
 from stock_assets.warehouse.migrations import ensure_schema
+from stock_assets_tests.helpers import free_port
 
 pytest_plugins = ["pytester", "stock_assets_tests.leftovers"]
 
@@ -52,12 +49,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return 1 if item.get_closest_marker("slow") else 2
 
     items.sort(key=rank)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +112,7 @@ def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """moto's S3 server on a free loopback port; boto3 reaches it through AWS_ENDPOINT_URL."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -175,35 +166,6 @@ def backend(request, tmp_path) -> dict:
         "storage_url": f"s3://{bucket}/prices",
         "database_url": request.getfixturevalue("make_postgres_database")(),
     }
-
-
-def make_resources(**overrides) -> dict:
-    """The project's resources as `definitions` builds them, with settings overridden."""
-    settings = dataclasses.replace(Settings.from_env(), **overrides)
-    resources = build_resources(settings)
-    # Rebuilt, not `model_copy`: Dagster configures a resource from its constructor's values,
-    # so a copied field never reaches the client (its retries waited 1, 2, 4 and 8 s).
-    api = resources["alphavantage"]
-    fields = {name: getattr(api, name) for name in type(api).model_fields}
-    resources["alphavantage"] = type(api)(**{**fields, "retry_backoff_seconds": 0.01})
-    return resources
-
-
-def loopback_resources(tmp_path, server: SampleServer, **overrides) -> dict:
-    """Resources fed by the loopback server: objects in a folder, a SQLite warehouse, no
-    pacing and no quota unless `overrides` say otherwise."""
-    return make_resources(
-        **{
-            "api_key": "test-key",
-            "base_url": server.url,
-            "storage_url": str(tmp_path / "objects"),
-            "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
-            "requests_per_second": 0,
-            "requests_per_minute": 0,
-            "requests_per_day": 0,
-            **overrides,
-        }
-    )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets_tests import real_answers
-from stock_assets_tests.conftest import make_resources
+from stock_assets_tests.helpers import make_resources
 
 KEY = "real-answers-key"
 COLUMNS = ["trade_date", "open", "high", "low", "close", "volume", "adjusted_close",

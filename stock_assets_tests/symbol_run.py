@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_server import SampleServer
 from stock_assets.ingest.sample_source import DAILY_ADJUSTED, SampleAnswers
-from stock_assets_tests.conftest import loopback_resources
+from stock_assets_tests.helpers import loopback_resources
 
 
 def table_days(database: str, symbol: str) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from stock_assets.alerts import AlertWebhook, compose_alert
 from stock_assets.definitions import ASSETS, CHECKS, defs
-from stock_assets_tests.conftest import loopback_resources
+from stock_assets_tests.helpers import loopback_resources
 
 CANARY_KEY = "CANARY-KEY-5f1e"
 

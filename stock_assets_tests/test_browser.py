@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ import requests
 import yaml
 from playwright.sync_api import Page, expect, sync_playwright
 
+from stock_assets_tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ASSETS_SHOWN = ("raw_quotes", "cleaned_daily_prices", "daily_prices_table")
@@ -32,12 +33,6 @@ RUN_TIMEOUT_S = 300
 UI_TIMEOUT_MS = 60_000
 GRACEFUL_STOP_TIMEOUT_S = 90
 KILL_TIMEOUT_S = 15
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _restore_default_sigint() -> None:
@@ -199,7 +194,7 @@ def _stop(dev: DagsterDev) -> str:
 @pytest.fixture
 def dagster_dev(tmp_path: Path) -> Iterator[DagsterDev]:
     """`dagster dev` on a free loopback port, offline defaults, its own session and folders."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "dagster-dev.log"
     dagster = Path(sys.executable).with_name("dagster")
     with log.open("wb") as log_file:

@@ -15,7 +15,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from packaging.utils import canonicalize_name
 
 from stock_assets.definitions import defs
 from stock_assets.warehouse.migrations import head_revision
+from stock_assets_tests.helpers import free_port
 
 # One replay of the image per run (1.5 GB, minutes): every test of it on one xdist worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dockerfile_image")]
@@ -383,12 +383,6 @@ def test_final_environment_holds_the_pinned_project_and_no_dev_tools(image):
     assert Path(where.stdout.strip()).is_relative_to(image.host("/opt/venv")), where.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _on_loopback(argv: list[str], port: int) -> list[str]:
     """The CMD with its host and port replaced: tests listen on loopback only."""
     replaced = list(argv)
@@ -408,7 +402,7 @@ def served(image, stages) -> Iterator[tuple[int, subprocess.Popen]]:
     assert exposed and cmd, "the final stage needs EXPOSE and CMD"
     argv = cmd.exec_form()
     assert argv[argv.index("-p") + 1] == exposed.value, "CMD serves on the EXPOSEd port"
-    port = _free_port()
+    port = free_port()
     log = image.scratch / f"code-server-{port}.log"
     with log.open("w") as output:
         server = subprocess.Popen(

@@ -13,8 +13,8 @@ from dagster._core.instance.ref import InstanceRef
 
 from stock_assets.definitions import ASSETS
 from stock_assets.storage.s3 import S3Store
-from stock_assets_tests.conftest import make_resources
 from stock_assets_tests.environments import nothing_set, production
+from stock_assets_tests.helpers import make_resources
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from stock_assets.ingest.quota import (
 )
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from stock_assets.prices.assets import last_stored_trade_date
-from stock_assets_tests.conftest import loopback_resources
+from stock_assets_tests.helpers import loopback_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}  # AAPL, MSFT, IBM, GOOG, FB
 

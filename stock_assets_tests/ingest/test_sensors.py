@@ -12,7 +12,7 @@ from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.quota import QUOTA_DAY_TAG, materialized_by_run
 from stock_assets.ingest.sensors import RESUMES_TAG
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, requested_partitions
-from stock_assets_tests.conftest import loopback_resources
+from stock_assets_tests.helpers import loopback_resources
 
 
 @pytest.fixture

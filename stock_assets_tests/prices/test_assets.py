@@ -17,7 +17,7 @@ from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
 from stock_assets.partitions import symbols_partitions
 from stock_assets.prices.assets import CHECKS as CLEANED_CHECKS
-from stock_assets_tests.conftest import loopback_resources
+from stock_assets_tests.helpers import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS
 
 

@@ -18,7 +18,7 @@ from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_server import SampleServer
 from stock_assets.ingest.sample_source import DAILY, SampleAnswers, bundled_series
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from stock_assets_tests.conftest import loopback_resources
+from stock_assets_tests.helpers import loopback_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}
 IBM_HISTORY = "cleaned_daily_prices/IBM.parquet"

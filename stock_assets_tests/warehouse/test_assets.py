@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.warehouse.migrations import head_revision
-from stock_assets_tests.conftest import loopback_resources, make_resources
+from stock_assets_tests.helpers import loopback_resources, make_resources
 from stock_assets_tests.prices.sample import SYMBOLS, clean_sample
 
 SUMMARY_COLUMNS = [

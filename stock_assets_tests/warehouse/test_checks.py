@@ -5,7 +5,7 @@ from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.storage.formats import get_format
 from stock_assets.storage.io_manager import object_key
 from stock_assets.warehouse.reconcile import reconcile, table_rows
-from stock_assets_tests.conftest import make_resources
+from stock_assets_tests.helpers import make_resources
 
 
 def _evaluation(result: dg.ExecuteInProcessResult):
