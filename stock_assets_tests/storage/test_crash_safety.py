@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from stock_assets.storage.objects import ObjectNotFound, sha256_hex
 from stock_assets.storage.s3 import MiB
 from stock_assets_tests.storage import crash_writer
-from stock_assets_tests.storage.conftest import Backend
+from stock_assets_tests.storage.backends import Backend
 
 KEY = "market/prices/IBM.parquet"
 SIZES = {"local": 8 * MiB, "s3": 12 * MiB}  # S3: three 5 MiB parts, so multipart is in play

@@ -10,7 +10,7 @@ from dagster_aws.s3 import S3Resource
 from stock_assets.storage.io_manager import PREVIEW_ROWS, AtomicIOManager, StoredPartitions
 from stock_assets.storage.objects import sha256_hex
 from stock_assets.storage.resources import ObjectStoreResource
-from stock_assets_tests.storage.conftest import Backend
+from stock_assets_tests.storage.backends import Backend
 from stock_assets_tests.storage.sample_frames import PLAIN_READERS, comparable, daily_prices
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")  # backfill_policy

@@ -15,7 +15,7 @@ from stock_assets.storage.objects import (
     sha256_hex,
 )
 from stock_assets.storage.s3 import MiB
-from stock_assets_tests.storage.conftest import Backend
+from stock_assets_tests.storage.backends import Backend
 
 KEY = "market/prices/IBM.csv"
 ROUNDS = 5
