@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from stock_assets.ingest.answers import redact
 from stock_assets.ingest.resources import AlphaVantageResource
+from stock_assets.listing import first_few
 from stock_assets.partitions import requested_partitions, symbols_partitions
 
 MAX_LISTED = 10
@@ -44,11 +45,6 @@ def first_error(step_failures: list[dg.DagsterEvent]) -> tuple[str | None, dict]
     return None, {}
 
 
-def _listed(items: list[str]) -> str:
-    shown = ", ".join(items[:MAX_LISTED])
-    return shown + (f" (and {len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else "")
-
-
 def compose_alert(
     run: dg.DagsterRun, step_failures: list[dg.DagsterEvent], run_message: str,
     secrets: list[str],
@@ -66,7 +62,7 @@ def compose_alert(
     text = (
         f"stock_assets: run {run.run_id[:8]} of {run.job_name} failed"
         + (f" in {', '.join(steps)}" if steps else "")
-        + (f"; partitions: {_listed(failed)}" if failed else "")
+        + (f"; partitions: {first_few(failed, MAX_LISTED)}" if failed else "")
         + f". First error: {error}"
     )
     for secret in secrets:

@@ -13,6 +13,7 @@ from stock_assets.ingest.errors import AlphaVantageError, SymbolRejected
 from stock_assets.ingest.fetch_plan import choose_outputsize
 from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
+from stock_assets.listing import first_few
 from stock_assets.partitions import symbols_partitions
 from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets.progress import Progress
@@ -29,9 +30,8 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
     if len(errors) == 1:
         description = str(first)
     else:
-        listed = "; ".join(str(e) for e in list(errors.values())[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        description = f"{len(errors)} symbols failed: {listed}{more}"
+        listed = first_few(list(errors.values()), 5, separator="; ")
+        description = f"{len(errors)} symbols failed: {listed}"
     return dg.Failure(
         description=description + (f" ({stored} other symbols were stored)" if stored else ""),
         metadata={

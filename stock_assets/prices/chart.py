@@ -19,6 +19,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from stock_assets.listing import first_few
 from stock_assets.prices.splits import detect_splits
 
 METADATA_KEY = "price_chart"
@@ -52,9 +53,8 @@ class ChartMarkers:
         if self.dividends:
             parts.append(f"{len(self.dividends)} dividend(s)")
         if self.quarantined:
-            shown = ", ".join(str(d) for d in self.quarantined[:5])
-            more = f" and {len(self.quarantined) - 5} more" if len(self.quarantined) > 5 else ""
-            parts.append(f"{len(self.quarantined)} quarantined day(s): {shown}{more}")
+            shown = first_few(self.quarantined, 5)
+            parts.append(f"{len(self.quarantined)} quarantined day(s): {shown}")
         return "; ".join(parts) or "no splits, dividends or quarantined days"
 
 
