@@ -41,16 +41,10 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from stock_assets.prices import schema as prices
-from stock_assets.warehouse.load import (
-    COLUMNS,
-    STAGED_COLUMNS,
-    Lineage,
-    LoadStats,
-    SymbolRows,
-    binary_copy_rows,
-    load_prices,
-)
+from stock_assets.warehouse.copy_encoding import COPY_HEADER, COPY_TRAILER, binary_copy_rows
+from stock_assets.warehouse.load import Lineage, LoadStats, load_prices
 from stock_assets.warehouse.migrations import ensure_schema
+from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
 
 SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGET_VS_COPY = 0.5
@@ -152,11 +146,11 @@ def flat_frame(histories: dict[str, pd.DataFrame], lineage: dict[str, Lineage]) 
 def binary_copy_data(histories: dict[str, pd.DataFrame], lineage: dict[str, Lineage]) -> bytes:
     """All rows in binary COPY format, by the loader's own encoder (the fastest at hand)."""
     loaded_at = datetime.now(UTC)
-    parts = [b"PGCOPY\n\xff\r\n\x00" + bytes(8)]
+    parts = [COPY_HEADER]
     for symbol, frame in histories.items():
         rows = SymbolRows.from_frame(symbol, frame, lineage[symbol])
         parts.extend(c.tobytes() for c in binary_copy_rows(rows.copy_fields(loaded_at), len(rows)))
-    return b"".join([*parts, b"\xff\xff"])
+    return b"".join([*parts, COPY_TRAILER])
 
 
 def csv_copy_data(frame: pd.DataFrame) -> bytes:
