@@ -77,6 +77,7 @@ import sqlalchemy as sa
 from loopback import ChildServer, MotoService, SampleService, peak_rss_mib, rss_mib
 from postgres_load import SERVER_URL, Bench, binary_copy_data, lineages
 
+from stock_assets.asset_keys import RAW_QUOTES_KEY
 from stock_assets.ingest.sample_server import (
     Arrival,
     last_session_before,
@@ -93,11 +94,9 @@ TARGET_RSS_MIB = 1024
 TARGET_REFRESH_VS_FIRST = 0.1
 TARGET_RATE = 0.95
 BUCKET, PREFIX = "bench", "bench"
-RUN_CONFIG = {
-    "execution": {"config": {"in_process": {}}},
+RUN_CONFIG = {  # the definitions' executor is in-process already
     "loggers": {"console": {"config": {"log_level": "WARNING"}}},
 }
-RAW_QUOTES = dg.AssetKey("raw_quotes")
 RSS_SAMPLE_SECONDS = 0.2
 
 
@@ -236,7 +235,7 @@ class EndToEnd:
                 "dagster/asset_partition_range_end": self.symbols[-1],
             },
             "run_config": RUN_CONFIG,
-            "asset_selection": [RAW_QUOTES] if only_raw_quotes else None,
+            "asset_selection": [RAW_QUOTES_KEY] if only_raw_quotes else None,
             "raise_on_error": True,
         }
         profiler = cProfile.Profile() if profile else None

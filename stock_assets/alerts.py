@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from stock_assets.ingest.answers import redact
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.listing import first_few
-from stock_assets.partitions import requested_partitions, symbols_partitions
+from stock_assets.partitions import requested_partitions, symbol_partitions
 
 MAX_LISTED = 10
 MAX_ERROR_CHARS = 500
@@ -56,7 +56,7 @@ def compose_alert(
         error = error[:MAX_ERROR_CHARS] + "…"
     failed = str(metadata.get("failed_symbols", "")).split(", ")
     failed = [s for s in failed if s] or requested_partitions(
-        run.tags, symbols_partitions.get_partition_keys()
+        run.tags, symbol_partitions.get_partition_keys()
     )
     steps = sorted({e.step_key for e in step_failures if e.step_key})
     text = (

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import dagster as dg
 
 from stock_assets.alerts import first_error
-from stock_assets.ingest.archived_answers import RAW_QUOTES, NoArchivedAnswers, archived_answers
+from stock_assets.asset_keys import RAW_QUOTES_KEY
+from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
 from stock_assets.settings import Settings
@@ -154,7 +155,7 @@ class _Command:
 def _archive_of(resources: dict) -> str:
     """Where replay reads, e.g. s3://bucket/prices/raw_quotes/_history/<SYMBOL>/."""
     root = resources["object_store"].describe().rstrip("/")
-    return f"{root}/{archive_folder(RAW_QUOTES, '<SYMBOL>')}/"
+    return f"{root}/{archive_folder(RAW_QUOTES_KEY, '<SYMBOL>')}/"
 
 
 def _replayed(result: dg.ExecuteInProcessResult) -> str:

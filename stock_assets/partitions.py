@@ -2,9 +2,9 @@
 tags name the partitions it was asked for."""
 
 from stock_assets.settings import Settings
-from stock_assets.watchlist import symbol_partitions
+from stock_assets.watchlist import build_symbol_partitions
 
-symbols_partitions = symbol_partitions(Settings.from_env().symbols)
+symbol_partitions = build_symbol_partitions(Settings.from_env().symbols)
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"

@@ -39,6 +39,6 @@ def parse_watchlist(text: str | None) -> list[str]:
     return list(dict.fromkeys(validate_symbol(s) for s in symbols))
 
 
-def symbol_partitions(symbols: list[str]) -> dg.StaticPartitionsDefinition:
+def build_symbol_partitions(symbols: list[str]) -> dg.StaticPartitionsDefinition:
     """One partition per watchlist symbol, shared by every asset."""
     return dg.StaticPartitionsDefinition([validate_symbol(s) for s in symbols])

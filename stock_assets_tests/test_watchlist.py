@@ -7,8 +7,8 @@ from stock_assets.settings import Settings
 from stock_assets.watchlist import (
     SAMPLE_SYMBOLS,
     InvalidSymbolError,
+    build_symbol_partitions,
     parse_watchlist,
-    symbol_partitions,
     validate_symbol,
 )
 
@@ -103,10 +103,10 @@ def test_watchlist_with_an_invalid_symbol_is_refused(text):
 
 
 def test_partitions_are_the_symbols_in_order():
-    partitions = symbol_partitions(["MSFT", "BRK.B", "AAPL"])
+    partitions = build_symbol_partitions(["MSFT", "BRK.B", "AAPL"])
     assert partitions.get_partition_keys() == ["MSFT", "BRK.B", "AAPL"]
 
 
 def test_partitions_refuse_an_invalid_symbol():
     with pytest.raises(InvalidSymbolError):
-        symbol_partitions(["AAPL", "a b"])
+        build_symbol_partitions(["AAPL", "a b"])

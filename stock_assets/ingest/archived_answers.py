@@ -8,15 +8,13 @@ back needs no API request, so the cleaned history can be rebuilt from all of the
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import dagster as dg
-
+from stock_assets.asset_keys import RAW_QUOTES_KEY
 from stock_assets.ingest.answers import Answer
 from stock_assets.storage.archive import entries
 from stock_assets.storage.formats import UnreadableObjectError, get_format
 from stock_assets.storage.io_manager import archive_folder
 from stock_assets.storage.objects import CorruptObject, ObjectStore
 
-RAW_QUOTES = dg.AssetKey("raw_quotes")
 _RECORD = get_format("json")  # a record is a JSON document (raw_quotes' format)
 
 
@@ -43,7 +41,7 @@ class ArchivedAnswer:
 
 def archived_keys(store: ObjectStore, symbol: str) -> list[str]:
     """The keys of the symbol's archived answers in fetch order; none raises, saying what to do."""
-    folder = archive_folder(RAW_QUOTES, symbol)
+    folder = archive_folder(RAW_QUOTES_KEY, symbol)
     keys = entries(store, folder)
     if not keys:
         raise NoArchivedAnswers(

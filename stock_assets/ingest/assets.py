@@ -14,7 +14,7 @@ from stock_assets.ingest.fetch_plan import choose_outputsize
 from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.listing import first_few
-from stock_assets.partitions import symbols_partitions
+from stock_assets.partitions import symbol_partitions
 from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets.progress import Progress
 from stock_assets.storage.io_manager import AtomicIOManager
@@ -43,7 +43,7 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
 
 
 @dg.asset(
-    partitions_def=symbols_partitions,
+    partitions_def=symbol_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"format": "json", "archive": True},
     group_name=GROUP,

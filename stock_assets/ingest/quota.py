@@ -4,11 +4,11 @@ from datetime import date
 
 import dagster as dg
 
+from stock_assets.asset_keys import RAW_QUOTES_KEY
 from stock_assets.partitions import requested_partitions
 
 EXHAUSTED_TAG = "stock_assets/quota_exhausted"
 QUOTA_DAY_TAG = "stock_assets/quota_day"
-RAW_QUOTES = dg.AssetKey("raw_quotes")
 
 
 def mark_exhausted(instance: dg.DagsterInstance, run_id: str, day: date) -> None:
@@ -22,7 +22,7 @@ def materialized_by_run(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     return {
         r.event_log_entry.dagster_event.partition
         for r in records
-        if r.event_log_entry.dagster_event.asset_key == RAW_QUOTES
+        if r.event_log_entry.dagster_event.asset_key == RAW_QUOTES_KEY
     }
 
 
@@ -31,7 +31,7 @@ def refreshed_since(instance: dg.DagsterInstance, symbols: list[str], timestamp:
     done = set()
     for symbol in symbols:
         result = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=RAW_QUOTES, asset_partitions=[symbol],
+            dg.AssetRecordsFilter(asset_key=RAW_QUOTES_KEY, asset_partitions=[symbol],
                                   after_timestamp=timestamp),
             limit=1,
         )

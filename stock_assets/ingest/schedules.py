@@ -17,7 +17,7 @@ import dagster as dg
 
 from stock_assets.exchanges import exchange_of
 from stock_assets.ingest.assets import REFRESH_RAW_QUOTES
-from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, symbols_partitions
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, symbol_partitions
 from stock_assets.trading_calendar import sessions_between
 
 MARKET_TIMEZONE = "America/New_York"
@@ -56,7 +56,7 @@ def build_refresh_schedule(
     )
     def refresh_after_close(context: dg.ScheduleEvaluationContext):
         day = context.scheduled_execution_time.date()
-        keys = symbols_partitions.get_partition_keys()
+        keys = symbol_partitions.get_partition_keys()
         closed = closed_exchanges(keys, day) if trading_days_only else []
         if closed:
             return dg.SkipReason(f"the {_and(closed)} did not trade on {day:%A %Y-%m-%d}")

@@ -23,7 +23,7 @@ from stock_assets.partitions import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     requested_partitions,
-    symbols_partitions,
+    symbol_partitions,
 )
 
 RESUMES_TAG = "stock_assets/resumes_run"
@@ -58,7 +58,7 @@ def quota_reset_sensor(context: dg.SensorEvaluationContext):
         ascending=True,
     )
     today = quota_day(time.time())
-    keys = symbols_partitions.get_partition_keys()
+    keys = symbol_partitions.get_partition_keys()
     missing: set[str] = set()
     resumed, waiting = [], []
     for record in records:

@@ -8,12 +8,13 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from stock_assets.asset_keys import CLEANED_KEY, QUARANTINE_KEY
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
 from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
-from stock_assets.partitions import symbols_partitions
+from stock_assets.partitions import symbol_partitions
 from stock_assets.prices import quality, schema
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
@@ -23,14 +24,12 @@ from stock_assets.progress import Progress
 from stock_assets.settings import Settings
 from stock_assets.storage.io_manager import KEEP_STORED, AtomicIOManager, StoredPartitions
 
-CLEANED = dg.AssetKey("cleaned_daily_prices")
-QUARANTINE = dg.AssetKey("quarantined_price_rows")
 QUARANTINE_THRESHOLD = 0.05
 
 
 def _spec(name: str, description: str, **kwargs) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
-        name, asset=CLEANED, description=description, partitions_def=symbols_partitions, **kwargs
+        name, asset=CLEANED_KEY, description=description, partitions_def=symbol_partitions, **kwargs
     )
 
 
@@ -85,7 +84,7 @@ def _check_results(outcomes: dict[str, tuple[bool, dict]]) -> list[dg.AssetCheck
     return [
         dg.AssetCheckResult(
             check_name=name,
-            asset_key=CLEANED,
+            asset_key=CLEANED_KEY,
             passed=passed,
             metadata=metadata,
             severity=(
@@ -120,7 +119,7 @@ class CleanedPricesConfig(dg.Config):
         ),
     },
     ins={"raw_quotes": dg.AssetIn()},
-    partitions_def=symbols_partitions,
+    partitions_def=symbol_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=list(CHECKS.values()),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=1),
@@ -143,7 +142,7 @@ def cleaned_daily_prices(
     store = io_manager.store.get_store()
     judged: dict[str, Judged] = {}
     for symbol in raw_quotes:
-        stored = io_manager.read_current(context, symbol, asset_key=CLEANED)
+        stored = io_manager.read_current(context, symbol, asset_key=CLEANED_KEY)
         try:
             if config.replay:
                 answers = (a.answer for a in archived_answers(store, symbol))
@@ -159,9 +158,9 @@ def cleaned_daily_prices(
             ) from None
         outcome = judged[symbol]
         # Each symbol's own materialization carries its figures and its chart.
-        context.add_asset_metadata(outcome.figures, asset_key=CLEANED, partition_key=symbol)
+        context.add_asset_metadata(outcome.figures, asset_key=CLEANED_KEY, partition_key=symbol)
         context.add_asset_metadata(
-            {"rows_quarantined": len(outcome.quarantine)}, asset_key=QUARANTINE,
+            {"rows_quarantined": len(outcome.quarantine)}, asset_key=QUARANTINE_KEY,
             partition_key=symbol,
         )
         progress.step(symbol, outcome.summary)
@@ -256,7 +255,8 @@ def last_stored_trade_date(io_manager: AtomicIOManager, symbol: str) -> date | N
     """The last trading day of the symbol's stored cleaned history (None if none is stored),
     from the stored object's `trade_date` column: the data, not the event log, says."""
     stored = io_manager.read_stored(
-        CLEANED, symbol, cleaned_daily_prices.metadata_by_key[CLEANED], columns=["trade_date"]
+        CLEANED_KEY, symbol, cleaned_daily_prices.metadata_by_key[CLEANED_KEY],
+        columns=["trade_date"],
     )
     if stored is None or stored.empty:
         return None

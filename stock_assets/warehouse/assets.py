@@ -7,7 +7,7 @@ import pandas as pd
 
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
-from stock_assets.partitions import symbols_partitions
+from stock_assets.partitions import symbol_partitions
 from stock_assets.progress import Progress
 from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
 from stock_assets.warehouse.migrations import ensure_schema
@@ -20,7 +20,7 @@ FRESH_AFTER_CLOSE = dg.FreshnessPolicy.cron(
 
 
 @dg.asset(
-    partitions_def=symbols_partitions,
+    partitions_def=symbol_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
     tags=stage("warehouse"),

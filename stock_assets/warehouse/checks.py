@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from stock_assets.check_results import check_results_by_partition
-from stock_assets.partitions import symbols_partitions
+from stock_assets.partitions import symbol_partitions
 from stock_assets.warehouse.assets import daily_prices_table
 from stock_assets.warehouse.reconcile import reconcile, table_rows
 from stock_assets.warehouse.resources import DatabaseResource
@@ -14,7 +14,7 @@ from stock_assets.warehouse.resources import DatabaseResource
 
 @dg.asset_check(
     asset=daily_prices_table,
-    partitions_def=symbols_partitions,
+    partitions_def=symbol_partitions,
     additional_ins={"cleaned_daily_prices": dg.AssetIn("cleaned_daily_prices")},
     description="The table's rows for the symbol equal the stored cleaned history: same count, "
     "same order-independent checksum of all values; the first differing days are listed.",

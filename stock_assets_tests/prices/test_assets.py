@@ -15,7 +15,7 @@ from dagster._core.storage.asset_check_execution_record import (
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
-from stock_assets.partitions import symbols_partitions
+from stock_assets.partitions import symbol_partitions
 from stock_assets.prices.assets import CHECKS as CLEANED_CHECKS
 from stock_assets_tests.helpers import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS
@@ -269,7 +269,7 @@ def test_a_batch_records_each_symbols_own_check_result(instance, msft_and_ibm):
         assert table.event.dagster_event.event_specific_data.partition == symbol
 
     key = dg.AssetCheckKey(dg.AssetKey("cleaned_daily_prices"), "no_undeclared_splits")
-    state = instance.event_log_storage.get_asset_check_state([(key, symbols_partitions)])[key]
+    state = instance.event_log_storage.get_asset_check_state([(key, symbol_partitions)])[key]
     shown = {
         status: sorted(subset.subset_value.get_partition_keys())
         for status, subset in state.subsets.items()

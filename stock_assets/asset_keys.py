@@ -1,0 +1,7 @@
+"""The assets' keys, one name each, for the code that refers to an asset it does not define."""
+
+import dagster as dg
+
+RAW_QUOTES_KEY = dg.AssetKey("raw_quotes")
+CLEANED_KEY = dg.AssetKey("cleaned_daily_prices")
+QUARANTINE_KEY = dg.AssetKey("quarantined_price_rows")
