@@ -13,6 +13,7 @@ from stock_assets.ingest.answers import redact
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.listing import first_few
 from stock_assets.partitions import requested_partitions, symbol_partitions
+from stock_assets.warehouse.resources import DatabaseResource
 
 MAX_LISTED = 10
 MAX_ERROR_CHARS = 500
@@ -87,9 +88,10 @@ def alert_on_run_failure(
     context: dg.RunFailureSensorContext,
     alert_webhook: AlertWebhook,
     alphavantage: AlphaVantageResource,
+    database: DatabaseResource,
 ) -> None:
     """Sends one alert per failed run: job, failed partitions, first error; never a secret."""
-    password = sa.make_url(alphavantage.database.url).password
+    password = sa.make_url(database.url).password
     secrets = [s for s in (alphavantage.api_key, str(password or "")) if s]
     payload = compose_alert(
         context.dagster_run, context.get_step_failure_events(),

@@ -66,7 +66,8 @@ def _alert(instance, result, resources, webhook: AlertWebhook) -> None:
         dagster_event=failure.dagster_event,
         dagster_instance=instance,
         dagster_run=run,
-        resources={"alert_webhook": webhook, "alphavantage": resources["alphavantage"]},
+        resources={"alert_webhook": webhook, "alphavantage": resources["alphavantage"],
+                   "database": resources["database"]},
     ) as context:
         defs.resolve_sensor_def("alert_on_run_failure")(context.for_run_failure())
 
