@@ -141,9 +141,11 @@ def test_cleanup_removes_the_lock_files_killed_writers_left(store, tmp_path: Pat
 WRITERS, INCREMENTS = 4, 40
 
 
-def increment(root: Path) -> int:
-    """Add one to the counter INCREMENTS times by compare-and-swap; the conflicts met."""
-    store, conflicts = LocalFolderStore(root), 0
+def increment(root: Path, start, conflicts) -> None:
+    """Add one to the counter INCREMENTS times by compare-and-swap, all writers starting
+    together; put the conflicts met."""
+    store, met = LocalFolderStore(root), 0
+    start.wait(timeout=120)
     for _ in range(INCREMENTS):
         while True:
             current = store.get("counter")
@@ -151,16 +153,25 @@ def increment(root: Path) -> int:
                 store.put("counter", b"%d" % (int(current.data) + 1), if_match=current.version.etag)
                 break
             except ConcurrentUpdateError:
-                conflicts += 1
-    return conflicts
+                met += 1
+    conflicts.put(met)
 
 
 def test_writers_in_several_processes_lose_no_update(store: LocalFolderStore, tmp_path: Path):
-    """Lock files come and go while writers wait on them; mutual exclusion must hold anyway."""
+    """Lock files come and go while writers wait on them; mutual exclusion must hold anyway.
+    Spawned, not forked (a fork of this threaded process can deadlock), so each writer starts
+    at its own pace: a barrier lines them up."""
     store.put("counter", b"0")
 
-    with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
-        conflicts = pool.map(increment, [tmp_path] * WRITERS)
+    context = multiprocessing.get_context("spawn")
+    start, queue = context.Barrier(WRITERS), context.Queue()
+    writers = [context.Process(target=increment, args=(tmp_path, start, queue))
+               for _ in range(WRITERS)]
+    for writer in writers:
+        writer.start()
+    conflicts = [queue.get(timeout=300) for _ in writers]
+    for writer in writers:
+        writer.join(timeout=60)
 
     assert int(store.get("counter").data) == WRITERS * INCREMENTS
     assert sum(conflicts) > 0, "the writers never collided; the test proves nothing"
