@@ -109,7 +109,7 @@ def raw_quotes(
 
     workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
     batch = fetch_batch(fetch, symbols, workers=workers, on_answer=fetched)
-    records = batch.answers
+    records = batch.fetched
     for symbol, why in partial.items():
         context.log.warning(f"{symbol}: {why}")
     if not batch.unfetched:

@@ -21,7 +21,7 @@ STOPS_THE_BATCH = (QuotaExhausted, InvalidApiKey, PlanError)
 class BatchResult:
     """What a batch fetched, what failed (and why), and what was never asked for."""
 
-    answers: dict[str, Any] = field(default_factory=dict)
+    fetched: dict[str, Any] = field(default_factory=dict)
     failures: dict[str, AlphaVantageError] = field(default_factory=dict)
     not_sent: list[str] = field(default_factory=list)
 
@@ -94,5 +94,5 @@ def fetch_batch(
         elif isinstance(outcome, AlphaVantageError):
             result.failures[symbol] = outcome
         else:
-            result.answers[symbol] = outcome
+            result.fetched[symbol] = outcome
     return result

@@ -41,7 +41,7 @@ def test_every_symbol_is_fetched_once_and_kept_in_order(workers):
     progress = []
     result = fetch_batch(api.fetch, SYMBOLS, workers=workers,
                          on_answer=lambda s, a, n: progress.append(n))
-    assert list(result.answers) == SYMBOLS
+    assert list(result.fetched) == SYMBOLS
     assert sorted(api.sent) == SYMBOLS
     assert progress == list(range(1, 21))
     assert not result.unfetched and not result.quota_exhausted
@@ -51,7 +51,7 @@ def test_every_symbol_is_fetched_once_and_kept_in_order(workers):
 def test_a_rejected_symbol_fails_alone(workers):
     api = FakeApi({"S005": SymbolRejected("S005", "Invalid API call")})
     result = fetch_batch(api.fetch, SYMBOLS, workers=workers)
-    assert len(result.answers) == 19
+    assert len(result.fetched) == 19
     assert list(result.errors) == ["S005"]
     assert result.unfetched == ["S005"]
     assert not result.quota_exhausted
@@ -60,7 +60,7 @@ def test_a_rejected_symbol_fails_alone(workers):
 def test_the_quota_stops_the_batch_and_sends_nothing_more():
     api = FakeApi({"S007": QuotaExhausted("S007", "daily limit")})
     result = fetch_batch(api.fetch, SYMBOLS, workers=1)
-    assert list(result.answers) == SYMBOLS[:7]
+    assert list(result.fetched) == SYMBOLS[:7]
     assert result.quota_exhausted and result.errors == {}
     assert result.unfetched == SYMBOLS[7:]
     assert api.sent == SYMBOLS[:8]
@@ -69,7 +69,7 @@ def test_the_quota_stops_the_batch_and_sends_nothing_more():
 def test_with_several_in_flight_the_quota_still_stops_what_is_not_sent():
     api = FakeApi({s: QuotaExhausted(s, "daily limit") for s in SYMBOLS[10:]})
     result = fetch_batch(api.fetch, SYMBOLS, workers=4)
-    assert list(result.answers) == SYMBOLS[:10]
+    assert list(result.fetched) == SYMBOLS[:10]
     assert set(result.unfetched) == set(SYMBOLS[10:])
     assert len(api.sent) <= 10 + 4
 
@@ -77,7 +77,7 @@ def test_with_several_in_flight_the_quota_still_stops_what_is_not_sent():
 def test_a_bad_key_stops_the_batch_and_is_an_error():
     api = FakeApi({"S000": InvalidApiKey("S000", "the key is invalid")})
     result = fetch_batch(api.fetch, SYMBOLS, workers=1)
-    assert result.answers == {}
+    assert result.fetched == {}
     assert list(result.errors) == ["S000"]
     assert result.not_sent == SYMBOLS[1:]
 
