@@ -5,6 +5,7 @@ and serializes loads of one symbol with an advisory lock, taken in lock-key orde
 never deadlock; SQLite uses plain bulk inserts and has one writer at a time anyway.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
@@ -24,7 +25,7 @@ _COPY_WRITE_BYTES = 4 << 20
 _POSTGRES_SETTINGS = {"work_mem": "256MB", "jit": "off", "default_statistics_target": "10"}
 
 
-class Dialect:
+class Dialect(ABC):
     """What both databases share; `start`, `analyze`, `write_rows` and the query behind
     `last_stored_days` are each database's own."""
 
@@ -37,12 +38,15 @@ class Dialect:
             if day is not None
         }
 
+    @abstractmethod
     def start(self, connection: sa.Connection, symbols: list[str]) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def analyze(self, connection: sa.Connection, table: sa.Table) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def write_rows(
         self,
         connection: sa.Connection,
@@ -50,10 +54,11 @@ class Dialect:
         batches: Iterable[SymbolRows],
         loaded_at: datetime | None,
     ) -> int:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _last_days_query(self, symbols: list[str]) -> sa.Executable:
-        raise NotImplementedError
+        ...
 
 
 class SQLite(Dialect):
