@@ -1,6 +1,6 @@
-"""Alembic environment: migrations target `stock_assets.warehouse.schema.metadata`.
+"""Alembic environment: migrations target `stock_assets.database.schema.metadata`.
 
-The connection comes from the caller (`stock_assets.warehouse.migrations` passes one), from
+The connection comes from the caller (`stock_assets.database.migrations` passes one), from
 ``-x url=…``, or from the project's settings (``STOCK_ASSETS_DATABASE_URL``).
 """
 
@@ -8,7 +8,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from alembic import context
-from stock_assets.warehouse.schema import metadata
+from stock_assets.database.schema import metadata
 
 
 def _url() -> str:

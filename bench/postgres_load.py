@@ -40,10 +40,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
+from stock_assets.database.migrations import ensure_schema
 from stock_assets.prices import schema as prices
 from stock_assets.warehouse.copy_encoding import COPY_HEADER, COPY_TRAILER, binary_copy_rows
 from stock_assets.warehouse.load import Lineage, LoadStats, load_prices
-from stock_assets.warehouse.migrations import ensure_schema
 from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
 
 SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

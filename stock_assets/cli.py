@@ -25,13 +25,13 @@ import dagster as dg
 
 from stock_assets.alerts import first_error
 from stock_assets.asset_keys import RAW_QUOTES_KEY
-from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
+from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
 from stock_assets.settings import Settings
-from stock_assets.storage.io_manager import archive_folder
+from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
+from stock_assets.storage.history_store import archive_folder
 from stock_assets.storage.objects import StorageError
-from stock_assets.warehouse.resources import DatabaseResource
 from stock_assets.watchlist import validate_symbol
 
 

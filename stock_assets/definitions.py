@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from stock_assets.alerts import AlertWebhook, alert_on_run_failure
+from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.assets import raw_quotes
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.ingest.schedules import build_refresh_schedule
@@ -13,11 +14,11 @@ from stock_assets.jobs import JOBS
 from stock_assets.prices.assets import cleaned_daily_prices
 from stock_assets.settings import Settings
 from stock_assets.storage.formats import get_format
+from stock_assets.storage.history_store import HistoryStore
 from stock_assets.storage.io_manager import AtomicIOManager
 from stock_assets.storage.resources import ObjectStoreResource
 from stock_assets.warehouse.assets import daily_prices_table, with_database_kind
 from stock_assets.warehouse.checks import table_matches_stored_prices
-from stock_assets.warehouse.resources import DatabaseResource
 
 CHECKS = [table_matches_stored_prices]
 
@@ -47,6 +48,7 @@ def check_formats(assets: list[dg.AssetsDefinition], default: str) -> None:
 
 def build_resources(settings: Settings) -> dict:
     store = ObjectStoreResource(url=settings.storage_url, s3=S3Resource())
+    history_store = HistoryStore(store=store)
     database = DatabaseResource(url=settings.database_url, auto_migrate=settings.auto_migrate)
     return {
         "alphavantage": AlphaVantageResource(
@@ -62,7 +64,8 @@ def build_resources(settings: Settings) -> dict:
             datatype=settings.datatype,
         ),
         "object_store": store,
-        "io_manager": AtomicIOManager(store=store, default_format="parquet"),
+        "history_store": history_store,
+        "io_manager": AtomicIOManager(history=history_store),
         "database": database,
         "alert_webhook": AlertWebhook(url=settings.alert_webhook),
     }

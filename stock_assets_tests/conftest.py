@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from moto.server import ThreadedMotoServer
 
+from stock_assets.database.migrations import ensure_schema
 from stock_assets.ingest.sample_server import SampleServer
-from stock_assets.warehouse.migrations import ensure_schema
 from stock_assets_tests.helpers import free_port
 
 pytest_plugins = ["pytester", "stock_assets_tests.leftovers"]

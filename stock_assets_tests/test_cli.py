@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from stock_assets.cli import describe_checks
-from stock_assets.warehouse.schema import price_columns
+from stock_assets.database.schema import price_columns
 from stock_assets_tests.environments import loopback_api, nothing_set, production
 
 STOCK_ASSETS = str(Path(sys.executable).with_name("stock-assets"))

@@ -32,8 +32,8 @@ from dockerfile_parse import DockerfileParser
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from stock_assets.database.migrations import head_revision
 from stock_assets.definitions import defs
-from stock_assets.warehouse.migrations import head_revision
 from stock_assets_tests.helpers import free_port
 
 # One replay of the image per run (1.5 GB, minutes): every test of it on one xdist worker.

@@ -13,11 +13,10 @@ from stock_assets.ingest.errors import AlphaVantageError, SymbolRejected
 from stock_assets.ingest.fetch_plan import choose_outputsize
 from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
+from stock_assets.ingest.stored import StoredAssets, last_stored_trade_date
 from stock_assets.listing import first_few
 from stock_assets.partitions import symbol_partitions
-from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets.progress import Progress
-from stock_assets.storage.io_manager import AtomicIOManager
 
 # The job that refreshes raw quotes, by name: the schedule and the quota sensor run it.
 REFRESH_RAW_QUOTES = "refresh_raw_quotes"
@@ -58,7 +57,7 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
 def raw_quotes(
     context: dg.AssetExecutionContext,
     alphavantage: AlphaVantageResource,
-    io_manager: dg.ResourceParam[AtomicIOManager],
+    history_store: dg.ResourceParam[StoredAssets],
 ):
     """Alpha Vantage's daily-series answer for each symbol, kept byte for byte.
 
@@ -75,7 +74,7 @@ def raw_quotes(
     sizes = {  # the stored history is read only when it can change the answer
         symbol: choose_outputsize(
             symbol,
-            last_stored_trade_date(io_manager, symbol) if full_allowed else None,
+            last_stored_trade_date(history_store, symbol) if full_allowed else None,
             today,
             full_allowed=full_allowed,
         )
@@ -116,7 +115,7 @@ def raw_quotes(
         yield dg.Output(records)
         return
 
-    for symbol, metadata in io_manager.store_partitions(context, records).items():
+    for symbol, metadata in history_store.write_partitions(context, records).items():
         context.log_event(
             dg.AssetMaterialization(asset_key=context.asset_key, partition=symbol,
                                     metadata=metadata)

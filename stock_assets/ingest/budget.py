@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from stock_assets.database.schema import api_budget
 from stock_assets.ingest.errors import QuotaExhausted
-from stock_assets.warehouse.schema import api_budget
 
 QUOTA_TIMEZONE = ZoneInfo("America/New_York")
 

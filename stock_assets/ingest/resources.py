@@ -3,12 +3,11 @@
 import dagster as dg
 from pydantic import PrivateAttr
 
+from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.budget import RequestBudget
 from stock_assets.ingest.client import AlphaVantageClient
 from stock_assets.ingest.sample_source import sample_symbols
 from stock_assets.settings import resolve
-from stock_assets.warehouse.migrations import ensure_schema
-from stock_assets.warehouse.resources import DatabaseResource
 
 
 class AlphaVantageResource(dg.ConfigurableResource):
@@ -35,10 +34,8 @@ class AlphaVantageResource(dg.ConfigurableResource):
         return not self.api_key
 
     def get_budget(self) -> RequestBudget:
-        engine = self.database.get_engine()
-        ensure_schema(engine, migrate=self.database.auto_migrate)
         return RequestBudget(
-            engine,
+            self.database.get_engine(),
             per_second=self.requests_per_second,
             per_minute=self.requests_per_minute,
             per_day=self.requests_per_day,

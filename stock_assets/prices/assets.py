@@ -2,7 +2,6 @@
 stored history, adjusted for corporate actions, and checked."""
 
 from dataclasses import dataclass
-from datetime import date
 
 import dagster as dg
 import pandas as pd
@@ -13,7 +12,6 @@ from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
-from stock_assets.ingest.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.partitions import symbol_partitions
 from stock_assets.prices import quality, schema
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
@@ -22,7 +20,9 @@ from stock_assets.prices.update import HistoryUpdate, update_history
 from stock_assets.prices.validate import NoValidRows
 from stock_assets.progress import Progress
 from stock_assets.settings import Settings
-from stock_assets.storage.io_manager import KEEP_STORED, AtomicIOManager, StoredPartitions
+from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
+from stock_assets.storage.history_store import KEEP_STORED, HistoryStore, StoredValue, Update
+from stock_assets.storage.io_manager import StoredPartitions
 
 QUARANTINE_THRESHOLD = 0.05
 
@@ -128,30 +128,34 @@ def cleaned_daily_prices(
     context: dg.AssetExecutionContext,
     config: CleanedPricesConfig,
     raw_quotes: StoredPartitions,
-    io_manager: dg.ResourceParam[AtomicIOManager],
+    history_store: HistoryStore,
 ):
     """Validate each answer (bad rows to quarantine, never the whole symbol), merge the good rows
     into the stored history (no day ever dropped), adjust for splits and dividends, and check.
 
-    The write is conditional on the history version read, so two runs on one symbol cannot
-    silently lose each other's rows. Answers are read one at a time (a batch of hundreds of
-    full answers would not fit beside their histories). With `replay` (the `replay` job), the
-    history is rebuilt from every archived answer instead, oldest first, with no API request.
+    The stored history is read with its version from the history store, and each new history
+    goes out as an `Update` of that version: the write is conditional on it, so two runs on one
+    symbol cannot silently lose each other's rows. Answers are read one at a time (a batch of
+    hundreds of full answers would not fit beside their histories). With `replay` (the `replay`
+    job), the history is rebuilt from every archived answer instead, oldest first, with no API
+    request.
     """
     progress = Progress(context.log, len(raw_quotes))
-    store = io_manager.store.get_store()
+    store = history_store.objects()
+    definition = context.assets_def.metadata_by_key[CLEANED_KEY]
     judged: dict[str, Judged] = {}
     for symbol in raw_quotes:
-        stored = io_manager.read_current(context, symbol, asset_key=CLEANED_KEY)
+        read = history_store.read(CLEANED_KEY, symbol, definition)
+        stored = None if read is None else read.value
         try:
             if config.replay:
                 answers = (a.answer for a in archived_answers(store, symbol))
-                judged[symbol] = judge(stored, update_history(None, answers), replay=True)
+                judged[symbol] = judge(read, update_history(None, answers), replay=True)
             else:
                 answer = Answer.from_record(raw_quotes[symbol])
-                judged[symbol] = judge(stored, update_history(stored, [answer]))
+                judged[symbol] = judge(read, update_history(stored, [answer]))
         except NoValidRows as error:
-            judged[symbol] = hold_back(stored, error.quarantine, clean_rows=0)
+            judged[symbol] = hold_back(read, error.quarantine, clean_rows=0)
         except NoArchivedAnswers as error:  # the same on a retry: none
             raise dg.Failure(
                 description=str(error), metadata={"symbol": symbol}, allow_retries=False
@@ -183,7 +187,7 @@ class Judged:
     """One symbol's outcome: what is stored, its figures and checks, and whether the answer
     was held back (its stored history kept as it was)."""
 
-    history: pd.DataFrame | object  # or KEEP_STORED
+    history: Update | object  # or KEEP_STORED
     quarantine: pd.DataFrame
     figures: dict
     checks: list[dg.AssetCheckResult]
@@ -191,9 +195,10 @@ class Judged:
     held_back: bool = False
 
 
-def judge(stored: pd.DataFrame | None, update: HistoryUpdate, *, replay: bool = False) -> Judged:
-    """The updated history and its checks, or the stored one kept when too much of the answer
-    was quarantined (a bad answer never reaches the history, nor the table)."""
+def judge(stored: StoredValue | None, update: HistoryUpdate, *, replay: bool = False) -> Judged:
+    """The updated history (an update of the `stored` version) and its checks, or the stored one
+    kept when too much of the answer was quarantined (a bad answer never reaches the history,
+    nor the table)."""
     history, cleaned, merge = update.history, update.latest, update.merge
     share = quality.check_quarantine_share(
         len(cleaned.clean), len(cleaned.quarantine), QUARANTINE_THRESHOLD
@@ -202,7 +207,7 @@ def judge(stored: pd.DataFrame | None, update: HistoryUpdate, *, replay: bool = 
         return hold_back(stored, cleaned.quarantine, clean_rows=len(cleaned.clean))
     replayed = {"answers_replayed": update.answers} if replay else {}
     return Judged(
-        history=history,
+        history=Update(history, base=stored),
         quarantine=cleaned.quarantine,
         figures={
             **merge.as_metadata(),
@@ -218,7 +223,7 @@ def judge(stored: pd.DataFrame | None, update: HistoryUpdate, *, replay: bool = 
             "no_gaps_beyond_holidays": quality.check_no_gaps(history),
             "quarantine_share": share,
             "history_never_shrinks": quality.check_history_not_shrunk(
-                None if stored is None else len(stored), len(history)
+                None if stored is None else len(stored.value), len(history)
             ),
             "fresh_against_last_refreshed": quality.check_freshness(
                 history, cleaned.last_refreshed
@@ -232,17 +237,17 @@ def judge(stored: pd.DataFrame | None, update: HistoryUpdate, *, replay: bool = 
     )
 
 
-def hold_back(stored: pd.DataFrame | None, quarantine: pd.DataFrame, *, clean_rows: int) -> Judged:
+def hold_back(stored: StoredValue | None, quarantine: pd.DataFrame, *, clean_rows: int) -> Judged:
     """Keep the stored history as it is (none: store an empty one) and record why, with the
     quarantined rows as evidence: only the quarantine check is judged, on the answer."""
-    kept = stored if stored is not None else schema.empty()
+    kept = stored.value if stored is not None else schema.empty()
     share = quality.check_quarantine_share(clean_rows, len(quarantine), QUARANTINE_THRESHOLD)
     reason = (
         f"held back: {share[1]['quarantine_share']:.1%} of the answer's rows quarantined (limit "
         f"{QUARANTINE_THRESHOLD:.0%}); the stored history ({len(kept)} days) is kept as it was"
     )
     return Judged(
-        history=KEEP_STORED if stored is not None else kept,
+        history=KEEP_STORED if stored is not None else Update(kept, base=None),
         quarantine=quarantine,
         figures={"held_back": reason, "rows_quarantined": len(quarantine)},
         checks=_check_results({"quarantine_share": share}),
@@ -250,14 +255,3 @@ def hold_back(stored: pd.DataFrame | None, quarantine: pd.DataFrame, *, clean_ro
         held_back=True,
     )
 
-
-def last_stored_trade_date(io_manager: AtomicIOManager, symbol: str) -> date | None:
-    """The last trading day of the symbol's stored cleaned history (None if none is stored),
-    from the stored object's `trade_date` column: the data, not the event log, says."""
-    stored = io_manager.read_stored(
-        CLEANED_KEY, symbol, cleaned_daily_prices.metadata_by_key[CLEANED_KEY],
-        columns=["trade_date"],
-    )
-    if stored is None or stored.empty:
-        return None
-    return pd.Timestamp(stored["trade_date"].max()).date()

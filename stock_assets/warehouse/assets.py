@@ -3,15 +3,14 @@
 from datetime import timedelta
 
 import dagster as dg
-import pandas as pd
 
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
+from stock_assets.database.resource import DatabaseResource
 from stock_assets.partitions import symbol_partitions
 from stock_assets.progress import Progress
+from stock_assets.storage.history_store import StoredValue
 from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
-from stock_assets.warehouse.migrations import ensure_schema
-from stock_assets.warehouse.resources import DatabaseResource
 
 # Loaded on every NYSE weekday between 16:00 (the close) and 20:00 New York time.
 FRESH_AFTER_CLOSE = dg.FreshnessPolicy.cron(
@@ -32,28 +31,28 @@ FRESH_AFTER_CLOSE = dg.FreshnessPolicy.cron(
 )
 def daily_prices_table(
     context: dg.AssetExecutionContext,
-    cleaned_daily_prices: dict[str, pd.DataFrame],
+    cleaned_daily_prices: dict[str, StoredValue],
     database: DatabaseResource,
 ) -> dg.MaterializeResult:
     """Table `daily_prices` (primary key symbol, trade_date): each symbol's rows made equal to its
-    cleaned history in one transaction; re-running writes nothing."""
-    database.check_connection()
+    cleaned history in one transaction; re-running writes nothing. Each row records the stored
+    object it came from and that object's checksum (its lineage)."""
     engine = database.get_engine()
-    revision = ensure_schema(engine, migrate=database.auto_migrate)
+    histories = {symbol: stored.value for symbol, stored in cleaned_daily_prices.items()}
     lineage = {
         symbol: Lineage(
-            source_uri=frame.attrs.get("source", {}).get("uri", "unknown"),
-            source_version=frame.attrs.get("source", {}).get("sha256", "unknown"),
+            source_uri=stored.version.uri,
+            source_version=stored.version.sha256,
             run_id=context.run_id,
         )
-        for symbol, frame in cleaned_daily_prices.items()
+        for symbol, stored in cleaned_daily_prices.items()
     }
-    progress = Progress(context.log, len(cleaned_daily_prices))
+    progress = Progress(context.log, len(histories))
 
     def sent(symbol: str, rows: int) -> None:
         progress.step(f"daily_prices: {symbol}", f"sent, {rows} rows")
 
-    stats = load_prices(engine, cleaned_daily_prices, lineage, on_symbol=sent)
+    stats = load_prices(engine, histories, lineage, on_symbol=sent)
     context.log.info(
         f"daily_prices in {database.describe()}: {stats.inserted} inserted, {stats.updated} "
         f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged; committed, "
@@ -75,7 +74,7 @@ def daily_prices_table(
         metadata={
             **stats.as_metadata(),
             "database": database.describe(),
-            "schema_revision": revision,
+            "schema_revision": database.schema_revision(),
             "summary": summary,
         }
     )

@@ -6,10 +6,10 @@ import dagster as dg
 import pandas as pd
 
 from stock_assets.check_results import check_results_by_partition
+from stock_assets.database.resource import DatabaseResource
 from stock_assets.partitions import symbol_partitions
 from stock_assets.warehouse.assets import daily_prices_table
 from stock_assets.warehouse.reconcile import reconcile, table_rows
-from stock_assets.warehouse.resources import DatabaseResource
 
 
 @dg.asset_check(

@@ -12,9 +12,9 @@ from datetime import date, datetime
 import numpy as np
 import sqlalchemy as sa
 
+from stock_assets.database.schema import daily_prices
 from stock_assets.warehouse.copy_encoding import COPY_HEADER, COPY_TRAILER, binary_copy_rows
 from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
-from stock_assets.warehouse.schema import daily_prices
 
 _UNIX_EPOCH = date(1970, 1, 1)
 _COPY_WRITE_BYTES = 4 << 20

@@ -20,10 +20,10 @@ import pandas as pd
 import psycopg
 import sqlalchemy as sa
 
+from stock_assets.database.schema import daily_prices
 from stock_assets.warehouse.dialects import dialect_of
 from stock_assets.warehouse.merge import NOTHING_MERGED, Merged, stage_and_merge
 from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
-from stock_assets.warehouse.schema import daily_prices
 from stock_assets.warehouse.stats import Lineage, LoadError, LoadStats, SymbolLoadStats
 
 __all__ = [

@@ -12,15 +12,15 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from stock_assets.warehouse.dialects import Dialect
-from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
-from stock_assets.warehouse.schema import (
+from stock_assets.database.schema import (
     LINEAGE_COLUMNS,
     VALUE_COLUMNS,
     daily_prices,
     lineage_columns,
     price_columns,
 )
+from stock_assets.warehouse.dialects import Dialect
+from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
 from stock_assets.warehouse.stats import Lineage
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from stock_assets.warehouse.schema import VALUE_COLUMNS, daily_prices
+from stock_assets.database.schema import VALUE_COLUMNS, daily_prices
 
 SHOWN_DIFFERENCES = 10
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stock_assets.database.schema import LINEAGE_COLUMNS, VALUE_COLUMNS
 from stock_assets.warehouse.copy_encoding import PG_EPOCH, PG_EPOCH_DAYS
-from stock_assets.warehouse.schema import LINEAGE_COLUMNS, VALUE_COLUMNS
 from stock_assets.warehouse.stats import Lineage, LoadError
 
 STAGED_COLUMNS = ["symbol", "trade_date", *VALUE_COLUMNS]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from stock_assets.database.migrations import ensure_schema
 from stock_assets.ingest.client import AlphaVantageClient
 from stock_assets.ingest.sample_server import SampleServer
-from stock_assets.warehouse.migrations import ensure_schema
 
 # A copy of the reference sample (gzipped file by file, byte-exact; provenance in its README).
 _REFERENCE_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "alphavantage-sample"

@@ -13,8 +13,8 @@ from stock_assets.ingest.quota import (
     QUOTA_DAY_TAG,
     materialized_by_run,
 )
+from stock_assets.ingest.stored import last_stored_trade_date
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from stock_assets.prices.assets import last_stored_trade_date
 from stock_assets_tests.helpers import loopback_resources
 
 ALL_FIVE = {RANGE_START_TAG: "AAPL", RANGE_END_TAG: "FB"}  # AAPL, MSFT, IBM, GOOG, FB
@@ -101,12 +101,12 @@ def test_the_next_fetch_plan_knows_the_last_stored_day(
     """Read from the stored cleaned history itself (its trade_date column), not the event log:
     what is stored is what the next answer extends."""
     resources = loopback_resources(tmp_path, sample_server, **backend)
-    io_manager = resources["io_manager"]
-    assert last_stored_trade_date(io_manager, "AAPL") is None
+    history_store = resources["history_store"]
+    assert last_stored_trade_date(history_store, "AAPL") is None
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance, **run)
     assert result.success
-    assert last_stored_trade_date(io_manager, "AAPL") == date(2013, 3, 1)
-    assert last_stored_trade_date(io_manager, "NOPE") is None
+    assert last_stored_trade_date(history_store, "AAPL") == date(2013, 3, 1)
+    assert last_stored_trade_date(history_store, "NOPE") is None
 
 
 def test_a_rerun_on_unchanged_answers_archives_nothing_and_leaves_no_locks(

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from dagster_aws.s3 import S3Resource
 
+from stock_assets.storage.history_store import HistoryStore
 from stock_assets.storage.io_manager import AtomicIOManager
 from stock_assets.storage.objects import ObjectStore
 from stock_assets.storage.resources import ObjectStoreResource
@@ -25,6 +26,12 @@ def store(backend: Backend) -> ObjectStore:
 
 
 @pytest.fixture
-def io_manager(backend: Backend) -> AtomicIOManager:
-    """The IO manager as definitions build it, pointed at the backend's URL."""
-    return AtomicIOManager(store=ObjectStoreResource(url=backend.url, s3=S3Resource()))
+def history_store(backend: Backend) -> HistoryStore:
+    """The history store as definitions build it, pointed at the backend's URL."""
+    return HistoryStore(store=ObjectStoreResource(url=backend.url, s3=S3Resource()))
+
+
+@pytest.fixture
+def io_manager(history_store: HistoryStore) -> AtomicIOManager:
+    """The IO manager as definitions build it, on that history store."""
+    return AtomicIOManager(history=history_store)

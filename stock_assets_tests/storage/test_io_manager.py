@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from stock_assets.storage.io_manager import PREVIEW_ROWS, AtomicIOManager, StoredPartitions
+from stock_assets.storage.history_store import PREVIEW_ROWS, HistoryStore, Update
+from stock_assets.storage.io_manager import StoredPartitions
 from stock_assets.storage.objects import sha256_hex
 from stock_assets.storage.resources import ObjectStoreResource
 from stock_assets_tests.storage.backends import Backend
@@ -174,23 +175,26 @@ def history_asset(competitor: ObjectStoreResource) -> dg.AssetsDefinition:
         key_prefix=["market"], name="history", partitions_def=SYMBOLS, metadata={"format": "csv"}
     )
     def history(
-        context: dg.AssetExecutionContext, io_manager: dg.ResourceParam[AtomicIOManager]
-    ) -> dict[str, pd.DataFrame]:
+        context: dg.AssetExecutionContext, history_store: HistoryStore
+    ) -> dict[str, Update]:
         symbol = context.partition_key
-        current = io_manager.read_current(context, symbol)
+        stored = history_store.read(context.asset_key, symbol, {"format": "csv"})
         row = pd.DataFrame({"run": [context.run_id[:8]]})
         if context.run.tags.get("compete"):
             competing = pd.DataFrame({"run": [f"competitor {context.run_id[:8]}"]})
             competing = competing.to_csv(index=False).encode()
             competitor.get_store().put(f"market/history/{symbol}.csv", competing)
-        return {symbol: row if current is None else pd.concat([current, row], ignore_index=True)}
+        value = row if stored is None else pd.concat([stored.value, row], ignore_index=True)
+        return {symbol: Update(value, base=stored)}
 
     return history
 
 
-def test_read_current_makes_a_competing_write_fail_the_step(backend: Backend, io_manager):
+def test_an_update_of_the_version_read_fails_the_step_if_another_writer_came_first(
+    backend: Backend, io_manager, history_store
+):
     history = history_asset(ObjectStoreResource(url=backend.url, s3=S3Resource()))
-    resources = {"io_manager": io_manager}
+    resources = {"io_manager": io_manager, "history_store": history_store}
     key = "market/history/IBM.csv"
 
     def run(**tags: str) -> dg.ExecuteInProcessResult:
@@ -374,17 +378,17 @@ def test_a_stored_partitions_input_reads_each_partition_only_when_asked(backend,
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
 def test_a_stored_table_can_be_read_column_by_column_without_a_step(
-    backend: Backend, io_manager, fmt: str
+    backend: Backend, io_manager, history_store, fmt: str
 ):
     assets = price_assets(fmt, True, {})
     dg.materialize(assets, resources={"io_manager": io_manager}, partition_key="IBM")
-    key, definition = dg.AssetKey(["market", "prices"]), {"format": fmt}
+    key = dg.AssetKey(["market", "prices"])
 
-    days = io_manager.read_stored(key, "IBM", definition, columns=["trade_date"])
+    days = history_store.read_table(key, "IBM", columns=["trade_date"])
     assert list(days.columns) == ["trade_date"]
     assert pd.to_datetime(days["trade_date"]).tolist() == pd.to_datetime(
         daily_prices("IBM")["trade_date"]
     ).tolist()
-    whole = io_manager.read_stored(key, "IBM", definition)
+    whole = history_store.read_table(key, "IBM")
     assert list(whole.columns) == list(daily_prices("IBM").columns)
-    assert io_manager.read_stored(key, "NVDA", definition) is None
+    assert history_store.read_table(key, "NVDA") is None

@@ -1,7 +1,7 @@
 import pytest
 import sqlalchemy as sa
 
-from stock_assets.warehouse.migrations import ensure_schema
+from stock_assets.database.migrations import ensure_schema
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

@@ -7,8 +7,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from stock_assets.database.migrations import head_revision
 from stock_assets.definitions import ASSETS, CHECKS
-from stock_assets.warehouse.migrations import head_revision
 from stock_assets_tests.helpers import loopback_resources, make_resources
 from stock_assets_tests.prices.sample import SYMBOLS, clean_sample
 

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.storage.formats import get_format
-from stock_assets.storage.io_manager import object_key
+from stock_assets.storage.history_store import object_key
 from stock_assets.warehouse.reconcile import reconcile, table_rows
 from stock_assets_tests.helpers import make_resources
 
@@ -41,8 +41,8 @@ def test_reconciliation_passes_after_a_load_and_names_the_days_that_drift(
     # Dagster cannot run a partitioned check without its asset, so the check's comparison is
     # run directly (on the same stored object and database) to see the drift the table now has.
     stored = (
-        resources["io_manager"]
-        .store.get_store()
+        resources["history_store"]
+        .objects()
         .get(object_key(dg.AssetKey("cleaned_daily_prices"), "FB", get_format("parquet")))
     )
     frame = get_format("parquet").decode(stored.data, as_frame=True)

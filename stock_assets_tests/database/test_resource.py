@@ -1,6 +1,6 @@
 import pytest
 
-from stock_assets.warehouse.resources import DatabaseResource, DatabaseUnavailable
+from stock_assets.database.resource import DatabaseResource, DatabaseUnavailable
 
 
 def test_unreachable_database_names_host_and_database_but_not_the_password():

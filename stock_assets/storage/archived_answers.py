@@ -12,7 +12,7 @@ from stock_assets.asset_keys import RAW_QUOTES_KEY
 from stock_assets.ingest.answers import Answer
 from stock_assets.storage.archive import entries
 from stock_assets.storage.formats import UnreadableObjectError, get_format
-from stock_assets.storage.io_manager import archive_folder
+from stock_assets.storage.history_store import archive_folder
 from stock_assets.storage.objects import CorruptObject, ObjectStore
 
 _RECORD = get_format("json")  # a record is a JSON document (raw_quotes' format)

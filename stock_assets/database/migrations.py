@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 
 import stock_assets
 from alembic import command
-from stock_assets.warehouse.schema import metadata
+from stock_assets.database.schema import metadata
 
 _MIGRATION_LOCK = 7_245_001  # arbitrary, fixed: the advisory-lock id for migrations
 
@@ -78,7 +78,7 @@ def _repair(connection: sa.Connection, current: str | None, head: str, where: st
         raise SchemaMismatchError(
             f"database {where}: table(s) {', '.join(differing)} differ from schema revision "
             f"{head} although the database is recorded at {current or 'no revision'}: compare "
-            f"them with stock_assets/warehouse/schema.py, then either fix them by hand or back "
+            f"them with stock_assets/database/schema.py, then either fix them by hand or back "
             f"them up and drop them (the next run recreates them), or `alembic stamp` the "
             f"revision they match and run `alembic upgrade head`"
         )

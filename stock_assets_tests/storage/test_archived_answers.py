@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stock_assets.ingest.archived_answers import (
+from stock_assets.storage.archive import entry_key
+from stock_assets.storage.archived_answers import (
     NoArchivedAnswers,
     archived_answers,
     archived_keys,
 )
-from stock_assets.storage.archive import entry_key
 from stock_assets.storage.local import LocalFolderStore
 from stock_assets.storage.objects import CorruptObject
 from stock_assets_tests.prices.sample import sample_answer

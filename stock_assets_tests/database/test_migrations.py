@@ -4,14 +4,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from alembic import command
-from stock_assets.warehouse.migrations import (
+from stock_assets.database.migrations import (
     SchemaMismatchError,
     alembic_config,
     current_revision,
     ensure_schema,
     head_revision,
 )
-from stock_assets.warehouse.schema import metadata
+from stock_assets.database.schema import metadata
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

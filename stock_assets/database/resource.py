@@ -1,4 +1,5 @@
-"""The database resource: a SQLAlchemy engine from `STOCK_ASSETS_DATABASE_URL`."""
+"""The database resource: a SQLAlchemy engine from `STOCK_ASSETS_DATABASE_URL`, its schema
+made ready before anyone uses it (the warehouse loader and the request budget alike)."""
 
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import PrivateAttr
 
+from stock_assets.database.migrations import ensure_schema
 from stock_assets.settings import resolve
 
 
@@ -19,8 +21,10 @@ class DatabaseResource(dg.ConfigurableResource):
     url: str
     auto_migrate: bool = True
     _engine: sa.Engine | None = PrivateAttr(default=None)
+    _revision: str | None = PrivateAttr(default=None)
 
-    def get_engine(self) -> sa.Engine:
+    def _raw_engine(self) -> sa.Engine:
+        """The engine, whatever the schema (created once per process)."""
         if self._engine is None:
             url = sa.make_url(self.url)
             if url.get_backend_name() == "sqlite" and url.database not in {None, "", ":memory:"}:
@@ -28,13 +32,27 @@ class DatabaseResource(dg.ConfigurableResource):
             self._engine = sa.create_engine(url, pool_pre_ping=True)
         return self._engine
 
+    def get_engine(self) -> sa.Engine:
+        """The engine of a reachable database at the code's schema: migrated to head the first
+        time (only checked when auto-migration is off), so no caller runs migrations itself."""
+        if self._revision is None:
+            self.check_connection()
+            self._revision = ensure_schema(self._raw_engine(), migrate=self.auto_migrate)
+        return self._raw_engine()
+
+    def schema_revision(self) -> str:
+        """The alembic revision the database is at (head, once `get_engine` has run)."""
+        self.get_engine()
+        assert self._revision is not None
+        return self._revision
+
     def describe(self) -> str:
         """The URL, its password masked."""
         return sa.make_url(resolve(self.url)).render_as_string(hide_password=True)
 
     def stored_symbols(self) -> set[str]:
         """The symbols `daily_prices` holds rows of (none before the table exists)."""
-        engine = self.get_engine()
+        engine = self._raw_engine()  # a read: it migrates nothing
         if not sa.inspect(engine).has_table("daily_prices"):
             return set()
         with engine.connect() as connection:
@@ -44,7 +62,7 @@ class DatabaseResource(dg.ConfigurableResource):
     def check_connection(self) -> None:
         """Fail fast with a message that says where, not how (no password)."""
         try:
-            with self.get_engine().connect() as connection:
+            with self._raw_engine().connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except sa.exc.OperationalError as exc:
             url = sa.make_url(self.url)
