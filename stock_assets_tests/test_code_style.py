@@ -56,3 +56,57 @@ def test_the_declared_dependencies_are_what_the_package_imports():
     served = {"dagster-webserver", "dagster-dg-cli"}
     assert imported - declared == set(), "imported, not declared"
     assert declared - imported - served == set(), "declared, never imported"
+
+
+# Data flows ingest → storage → prices → warehouse. The edge wires them together (definitions,
+# jobs, CLI, alerts); everything else is shared infrastructure that no stage owns.
+STAGES = ["ingest", "storage", "prices", "warehouse"]
+EDGE = {"definitions", "jobs", "cli", "alerts", "__main__"}
+
+
+def _stock_assets_imports(path: Path) -> set[str]:
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module)
+    return {name for name in imported if name.split(".")[0] == "stock_assets"}
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in STAGES else None
+
+
+def test_the_stages_import_only_earlier_stages_and_shared_modules():
+    """No import from a later stage into an earlier one, and none from shared infrastructure
+    into any stage: the house reads top to bottom."""
+    backwards = []
+    for path in sorted((ROOT / "stock_assets").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if module.split(".")[1] in EDGE:
+            continue
+        stage = _stage(module)
+        for imported in _stock_assets_imports(path):
+            target = _stage(imported)
+            if target is None:
+                continue
+            if stage is None or STAGES.index(target) > STAGES.index(stage):
+                backwards.append(f"{module} imports {imported}")
+    assert backwards == []
+
+
+def test_no_asset_function_takes_the_io_manager():
+    """Assets hand values to the IO manager by returning them; a step that reads or writes
+    stored values itself uses the history store, openly."""
+    takes = []
+    for path in sorted((ROOT / "stock_assets").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for argument in node.args.args + node.args.kwonlyargs:
+                annotation = ast.unparse(argument.annotation) if argument.annotation else ""
+                if argument.arg == "io_manager" or "IOManager" in annotation:
+                    takes.append(f"{path.name}:{node.name}({argument.arg})")
+    assert takes == []
