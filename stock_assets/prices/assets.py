@@ -13,9 +13,10 @@ from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
 from stock_assets.partitions import symbol_partitions
-from stock_assets.prices import quality, schema
+from stock_assets.prices import schema
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
+from stock_assets.prices.checks import CHECKS, QUARANTINE_SHARE, QUARANTINE_THRESHOLD, Evidence
 from stock_assets.prices.update import HistoryUpdate, update_history
 from stock_assets.prices.validate import NoValidRows
 from stock_assets.progress import Progress
@@ -23,47 +24,6 @@ from stock_assets.settings import Settings
 from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.storage.history_store import KEEP_STORED, HistoryStore, StoredValue, Update
 from stock_assets.storage.io_manager import StoredPartitions
-
-QUARANTINE_THRESHOLD = 0.05
-
-
-def _spec(name: str, description: str, **kwargs) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
-        name, asset=CLEANED_KEY, description=description, partitions_def=symbol_partitions, **kwargs
-    )
-
-
-CHECKS = {
-    "ohlc_consistent": _spec(
-        "ohlc_consistent", "Each day's high is its highest price, low lowest."
-    ),
-    "unique_trading_dates": _spec("unique_trading_dates", "One row per trading day."),
-    "no_gaps_beyond_holidays": _spec(
-        "no_gaps_beyond_holidays", "No session of the symbol's exchange missing in its history."
-    ),
-    "quarantine_share": _spec(
-        "quarantine_share",
-        f"Under {QUARANTINE_THRESHOLD:.0%} of the answer's rows quarantined; blocks the symbol "
-        "(in a batch, it alone is held back).",
-        blocking=True,
-    ),
-    "history_never_shrinks": _spec(
-        "history_never_shrinks", "The history holds at least as many days as before this run."
-    ),
-    "fresh_against_last_refreshed": _spec(
-        "fresh_against_last_refreshed", "The last trading day is the answer's 'Last Refreshed'."
-    ),
-    "no_undeclared_splits": _spec(
-        "no_undeclared_splits",
-        "Warns of price jumps matching a split ratio (2:1, 3:2, 1:10, ...) in unadjusted data.",
-    ),
-    "adjusted_close_matches_actions": _spec(
-        "adjusted_close_matches_actions",
-        "Warns where the answer's adjusted close differs from what its own splits and dividends "
-        "give (the adjusted columns follow the answer); reports the largest deviation and day.",
-    ),
-}
-_WARNINGS = {"no_undeclared_splits", "adjusted_close_matches_actions"}
 
 
 def _out(description: str, storage_format: str) -> dg.AssetOut:
@@ -77,22 +37,6 @@ def _out(description: str, storage_format: str) -> dg.AssetOut:
         code_version="2",
         automation_condition=FOLLOW_UPSTREAM,
     )
-
-
-def _check_results(outcomes: dict[str, tuple[bool, dict]]) -> list[dg.AssetCheckResult]:
-    """One symbol's check results, from each check's (passed, metadata)."""
-    return [
-        dg.AssetCheckResult(
-            check_name=name,
-            asset_key=CLEANED_KEY,
-            passed=passed,
-            metadata=metadata,
-            severity=(
-                dg.AssetCheckSeverity.WARN if name in _WARNINGS else dg.AssetCheckSeverity.ERROR
-            ),
-        )
-        for name, (passed, metadata) in outcomes.items()
-    ]
 
 
 class CleanedPricesConfig(dg.Config):
@@ -121,7 +65,7 @@ class CleanedPricesConfig(dg.Config):
     ins={"raw_quotes": dg.AssetIn()},
     partitions_def=symbol_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    check_specs=list(CHECKS.values()),
+    check_specs=[check.spec(symbol_partitions) for check in CHECKS],
     retry_policy=dg.RetryPolicy(max_retries=2, delay=1),
 )
 def cleaned_daily_prices(
@@ -200,10 +144,14 @@ def judge(stored: StoredValue | None, update: HistoryUpdate, *, replay: bool = F
     kept when too much of the answer was quarantined (a bad answer never reaches the history,
     nor the table)."""
     history, cleaned, merge = update.history, update.latest, update.merge
-    share = quality.check_quarantine_share(
-        len(cleaned.clean), len(cleaned.quarantine), QUARANTINE_THRESHOLD
+    evidence = Evidence(
+        history=history,
+        previous_rows=None if stored is None else len(stored.value),
+        clean_rows=len(cleaned.clean),
+        quarantined_rows=len(cleaned.quarantine),
+        last_refreshed=cleaned.last_refreshed,
     )
-    if not share[0]:
+    if not QUARANTINE_SHARE.judge(evidence)[0]:
         return hold_back(stored, cleaned.quarantine, clean_rows=len(cleaned.clean))
     replayed = {"answers_replayed": update.answers} if replay else {}
     return Judged(
@@ -217,20 +165,7 @@ def judge(stored: StoredValue | None, update: HistoryUpdate, *, replay: bool = F
             "last_trade_date": str(history["trade_date"].iloc[-1]),
             CHART_KEY: price_chart_metadata(history, cleaned.quarantine),
         },
-        checks=_check_results({
-            "ohlc_consistent": quality.check_ohlc_consistency(history),
-            "unique_trading_dates": quality.check_unique_dates(history),
-            "no_gaps_beyond_holidays": quality.check_no_gaps(history),
-            "quarantine_share": share,
-            "history_never_shrinks": quality.check_history_not_shrunk(
-                None if stored is None else len(stored.value), len(history)
-            ),
-            "fresh_against_last_refreshed": quality.check_freshness(
-                history, cleaned.last_refreshed
-            ),
-            "no_undeclared_splits": quality.check_splits(history),
-            "adjusted_close_matches_actions": quality.check_adjusted_close(history),
-        }),
+        checks=[check.result(evidence) for check in CHECKS],
         summary=(f"{update.answers} archived answers replayed, " if replay else "")
         + f"{merge.added} added, {merge.revised} revised, {len(cleaned.quarantine)} "
         f"quarantined, {len(history)} days in history",
@@ -241,17 +176,21 @@ def hold_back(stored: StoredValue | None, quarantine: pd.DataFrame, *, clean_row
     """Keep the stored history as it is (none: store an empty one) and record why, with the
     quarantined rows as evidence: only the quarantine check is judged, on the answer."""
     kept = stored.value if stored is not None else schema.empty()
-    share = quality.check_quarantine_share(clean_rows, len(quarantine), QUARANTINE_THRESHOLD)
+    evidence = Evidence(
+        history=kept, previous_rows=len(kept), clean_rows=clean_rows,
+        quarantined_rows=len(quarantine), last_refreshed=None,
+    )
+    share = QUARANTINE_SHARE.result(evidence)
     reason = (
-        f"held back: {share[1]['quarantine_share']:.1%} of the answer's rows quarantined (limit "
-        f"{QUARANTINE_THRESHOLD:.0%}); the stored history ({len(kept)} days) is kept as it was"
+        f"held back: {share.metadata['quarantine_share'].value:.1%} of the answer's rows "
+        f"quarantined (limit {QUARANTINE_THRESHOLD:.0%}); the stored history ({len(kept)} days) "
+        f"is kept as it was"
     )
     return Judged(
         history=KEEP_STORED if stored is not None else Update(kept, base=None),
         quarantine=quarantine,
         figures={"held_back": reason, "rows_quarantined": len(quarantine)},
-        checks=_check_results({"quarantine_share": share}),
+        checks=[share],
         summary=reason,
         held_back=True,
     )
-

@@ -6,6 +6,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from stock_assets.database.schema import VALUE_COLUMNS, daily_prices
+from stock_assets.listing import first_few
 
 SHOWN_DIFFERENCES = 10
 
@@ -28,7 +29,7 @@ class Reconciliation:
             "stored_rows": self.stored_rows,
             "table_checksum": self.table_checksum,
             "stored_checksum": self.stored_checksum,
-            "first_differing_days": ", ".join(self.differing_days) or "none",
+            "first_differing_days": first_few(self.differing_days, SHOWN_DIFFERENCES) or "none",
         }
 
 
@@ -60,7 +61,7 @@ def reconcile(table: pd.DataFrame, stored: pd.DataFrame) -> Reconciliation:
     left = joined[[f"{c}_table" for c in VALUE_COLUMNS]].to_numpy()
     right = joined[[f"{c}_stored" for c in VALUE_COLUMNS]].to_numpy()
     same = ((left == right) | (pd.isna(left) & pd.isna(right))).all(axis=1)
-    differing = sorted(joined.loc[~same, "trade_date"])[:SHOWN_DIFFERENCES]
+    differing = sorted(joined.loc[~same, "trade_date"])
     return Reconciliation(
         table_rows=len(table),
         stored_rows=len(stored),

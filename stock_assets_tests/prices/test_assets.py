@@ -16,7 +16,7 @@ from dagster._core.storage.asset_check_execution_record import (
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
 from stock_assets.partitions import symbol_partitions
-from stock_assets.prices.assets import CHECKS as CLEANED_CHECKS
+from stock_assets.prices.checks import CHECK_NAMES as CLEANED_CHECKS
 from stock_assets_tests.helpers import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS
 
