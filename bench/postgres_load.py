@@ -137,7 +137,7 @@ def flat_frame(histories: dict[str, pd.DataFrame], lineage: dict[str, Lineage]) 
     frame = pd.concat(histories.values(), ignore_index=True).reindex(columns=STAGED_COLUMNS)
     frame["symbol"] = frame["symbol"].astype(str)
     frame["trade_date"] = frame["trade_date"].to_numpy(dtype="datetime64[D]").astype(object)
-    for name in ["source_uri", "source_version", "run_id"]:
+    for name in ["source_uri", "source_sha256", "run_id"]:
         frame[name] = frame["symbol"].map({s: getattr(x, name) for s, x in lineage.items()})
     frame["loaded_at"] = pd.Timestamp.now(tz="UTC")
     return frame

@@ -36,7 +36,7 @@ settings = Settings.from_env()
 ASSETS = build_assets(settings)
 
 
-def check_formats(assets: list[dg.AssetsDefinition], default: str) -> None:
+def validate_formats(assets: list[dg.AssetsDefinition], default: str) -> None:
     """Refuse an unknown storage format when the definitions load, not mid-run."""
     for asset in assets:
         for key, metadata in asset.metadata_by_key.items():
@@ -71,7 +71,7 @@ def build_resources(settings: Settings) -> dict:
     }
 
 
-check_formats(ASSETS, "parquet")
+validate_formats(ASSETS, "parquet")
 defs = dg.Definitions(
     assets=ASSETS,
     # A run's steps form one chain per symbol (fetch, clean, load) and a batch is one step per

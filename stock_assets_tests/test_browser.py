@@ -259,7 +259,7 @@ query ($runId: ID!) { runOrError(runId: $runId) { ... on Run { eventConnection(l
     }
 } } } }
 """
-FIGURES = ("rows", "rows_added", "rows_quarantined", "first_trade_date", "last_trade_date")
+FIGURES = ("rows", "rows_inserted", "rows_quarantined", "first_trade_date", "last_trade_date")
 
 
 def _asset_events(dev: DagsterDev, run_id: str) -> list[dict]:

@@ -36,7 +36,7 @@ class DatabaseResource(dg.ConfigurableResource):
         """The engine of a reachable database at the code's schema: migrated to head the first
         time (only checked when auto-migration is off), so no caller runs migrations itself."""
         if self._revision is None:
-            self.check_connection()
+            self.validate_connection()
             self._revision = ensure_schema(self._raw_engine(), migrate=self.auto_migrate)
         return self._raw_engine()
 
@@ -59,7 +59,7 @@ class DatabaseResource(dg.ConfigurableResource):
             query = sa.text("SELECT DISTINCT symbol FROM daily_prices")
             return set(connection.execute(query).scalars())
 
-    def check_connection(self) -> None:
+    def validate_connection(self) -> None:
         """Fail fast with a message that says where, not how (no password)."""
         try:
             with self._raw_engine().connect() as connection:

@@ -18,7 +18,7 @@ VALUE_COLUMNS = [
     "adjusted_low",
     "adjusted_volume",
 ]
-LINEAGE_COLUMNS = ["source_uri", "source_version", "run_id", "loaded_at"]
+LINEAGE_COLUMNS = ["source_uri", "source_sha256", "run_id", "loaded_at"]
 
 
 def price_columns() -> list[sa.Column]:
@@ -46,7 +46,7 @@ def lineage_columns() -> list[sa.Column]:
     """Where each row came from: the stored object, its checksum, the run and the time."""
     return [
         sa.Column("source_uri", sa.Text, nullable=False),
-        sa.Column("source_version", sa.Text, nullable=False),
+        sa.Column("source_sha256", sa.Text, nullable=False),
         sa.Column("run_id", sa.Text, nullable=False),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
     ]

@@ -167,7 +167,7 @@ def judge(stored: StoredValue | None, update: HistoryUpdate, *, replay: bool = F
         },
         checks=[check.result(evidence) for check in CHECKS],
         summary=(f"{update.answers} archived answers replayed, " if replay else "")
-        + f"{merge.added} added, {merge.revised} revised, {len(cleaned.quarantine)} "
+        + f"{merge.inserted} inserted, {merge.updated} updated, {len(cleaned.quarantine)} "
         f"quarantined, {len(history)} days in history",
     )
 

@@ -10,14 +10,14 @@ from stock_assets.prices import schema
 
 @dataclass(frozen=True)
 class MergeStats:
-    added: int
-    revised: int
+    inserted: int
+    updated: int
     unchanged: int
 
     def as_metadata(self) -> dict[str, int]:
         return {
-            "rows_added": self.added,
-            "rows_revised": self.revised,
+            "rows_inserted": self.inserted,
+            "rows_updated": self.updated,
             "rows_unchanged": self.unchanged,
         }
 
@@ -29,7 +29,7 @@ def _without_computed(frame: pd.DataFrame) -> pd.DataFrame:
 def merge_history(
     history: pd.DataFrame | None, new: pd.DataFrame
 ) -> tuple[pd.DataFrame, MergeStats]:
-    """History plus the new answer's days: new days added, changed days revised, none dropped.
+    """History plus the new answer's days: new days inserted, changed days updated, none dropped.
 
     A compact answer (last 100 days) therefore extends a full history instead of truncating it.
     Where the two disagree on a day, the new answer wins. Computed adjustments
@@ -47,8 +47,8 @@ def merge_history(
     fresh = joined.loc[both, columns].to_numpy(dtype="float64")
     same = ((old == fresh) | (np.isnan(old) & np.isnan(fresh))).all(axis=1)
     stats = MergeStats(
-        added=int((joined["_merge"] == "right_only").sum()),
-        revised=int((~same).sum()),
+        inserted=int((joined["_merge"] == "right_only").sum()),
+        updated=int((~same).sum()),
         unchanged=int(same.sum()),
     )
     kept = history[~history["trade_date"].isin(new["trade_date"])]

@@ -42,7 +42,7 @@ def daily_prices_table(
     lineage = {
         symbol: Lineage(
             source_uri=stored.version.uri,
-            source_version=stored.version.sha256,
+            source_sha256=stored.version.sha256,
             run_id=context.run_id,
         )
         for symbol, stored in cleaned_daily_prices.items()

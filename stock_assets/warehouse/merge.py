@@ -61,7 +61,7 @@ def stage_and_merge(
             {
                 "symbol": symbol,
                 "source_uri": source.source_uri,
-                "source_version": source.source_version,
+                "source_sha256": source.source_sha256,
                 "run_id": source.run_id,
                 "loaded_at": loaded_at,
             }

@@ -103,7 +103,7 @@ class SymbolRows:
         if loaded_at is not None:
             lineage = (
                 self.lineage.source_uri,
-                self.lineage.source_version,
+                self.lineage.source_sha256,
                 self.lineage.run_id,
                 loaded_at,
             )
@@ -125,7 +125,7 @@ class SymbolRows:
             fields.extend(
                 [
                     ("", self.lineage.source_uri.encode(), None),
-                    ("", self.lineage.source_version.encode(), None),
+                    ("", self.lineage.source_sha256.encode(), None),
                     ("", self.lineage.run_id.encode(), None),
                     ("", microseconds.to_bytes(8, "big", signed=True), None),
                 ]

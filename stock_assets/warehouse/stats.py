@@ -13,7 +13,7 @@ class Lineage:
     """Where a symbol's cleaned history was read from."""
 
     source_uri: str
-    source_version: str
+    source_sha256: str
     run_id: str
 
 

@@ -37,6 +37,26 @@ def test_upgrade_downgrade_round_trip(blank_engine):
     assert "daily_prices" in sa.inspect(blank_engine).get_table_names()
 
 
+def test_renaming_the_lineage_checksum_column_keeps_every_row(blank_engine):
+    """0004 renames source_version to source_sha256 in place: the rows loaded before keep
+    their checksum, and a downgrade gives the old name back."""
+    row = {"symbol": "IBM", "trade_date": "2013-03-01", "open": 1.0, "high": 2.0, "low": 0.5,
+           "close": 1.5, "volume": 10, "source_uri": "s3://b/IBM.parquet",
+           "source_version": "ab" * 32, "run_id": "r1", "loaded_at": "2013-03-01 22:00:00+00"}
+    insert = sa.text(f"INSERT INTO daily_prices ({', '.join(row)}) "
+                     f"VALUES ({', '.join(':' + name for name in row)})")
+    with blank_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0003")
+        connection.execute(insert, row)
+        command.upgrade(alembic_config(connection), "head")
+        checksum = connection.execute(sa.text("SELECT source_sha256 FROM daily_prices")).scalar()
+    assert checksum == "ab" * 32
+    with blank_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0003")
+        old = connection.execute(sa.text("SELECT source_version FROM daily_prices")).scalar()
+    assert old == "ab" * 32
+
+
 def test_model_and_migrations_agree(blank_engine):
     ensure_schema(blank_engine)
     with blank_engine.connect() as connection:

@@ -143,7 +143,7 @@ def test_one_symbol_run_shows_its_chart_and_logs_its_progress(tmp_path, sample_s
     logged = _log_lines(instance, result)
     assert any(
         re.fullmatch(
-            r"AAPL \(1 of 1\): 3270 added, 0 revised, 0 quarantined, 3270 days in history; "
+            r"AAPL \(1 of 1\): 3270 inserted, 0 updated, 0 quarantined, 3270 days in history; "
             r"\d+\.\d s elapsed",
             line,
         )
@@ -210,7 +210,7 @@ def test_each_symbol_of_a_batch_gets_one_event_with_its_figures_and_its_chart(
     assert sorted(cleaned) == ["IBM", "MSFT"]
     for symbol, meta in cleaned.items():
         stored = pd.read_parquet(tmp_path / "objects" / f"cleaned_daily_prices/{symbol}.parquet")
-        assert meta["rows"].value == meta["rows_added"].value == len(stored)
+        assert meta["rows"].value == meta["rows_inserted"].value == len(stored)
         assert meta["last_trade_date"].value == str(stored["trade_date"].iloc[-1])
         assert meta["rows_quarantined"].value == 0
         assert meta["uri"].path.endswith(f"cleaned_daily_prices/{symbol}.parquet")

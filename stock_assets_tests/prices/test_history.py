@@ -17,7 +17,7 @@ def test_first_answer_is_the_history():
     full = clean_sample()
     merged, stats = merge_history(None, full)
     assert len(merged) == 3270
-    assert (stats.added, stats.revised, stats.unchanged) == (3270, 0, 0)
+    assert (stats.inserted, stats.updated, stats.unchanged) == (3270, 0, 0)
 
 
 def test_compact_answer_extends_and_revises_but_never_truncates():
@@ -29,7 +29,7 @@ def test_compact_answer_extends_and_revises_but_never_truncates():
     merged, stats = merge_history(older, compact)
 
     assert len(merged) == 3270
-    assert (stats.added, stats.revised, stats.unchanged) == (10, 1, 89)
+    assert (stats.inserted, stats.updated, stats.unchanged) == (10, 1, 89)
     assert merged["trade_date"].is_unique and merged["trade_date"].is_monotonic_increasing
     revised_day = compact["trade_date"].iloc[0]
     assert (
@@ -43,14 +43,14 @@ def test_merging_the_same_answer_again_changes_nothing():
     merged, _ = merge_history(None, full)
     again, stats = merge_history(merged, full)
     assert again.equals(merged)
-    assert (stats.added, stats.revised, stats.unchanged) == (0, 0, 3270)
+    assert (stats.inserted, stats.updated, stats.unchanged) == (0, 0, 3270)
 
 
 def test_computed_adjustments_are_dropped_to_be_recomputed_on_the_merged_history():
     adjusted = adjust_for_corporate_actions(clean_sample("AAPL", function=DAILY_ADJUSTED))
     merged, stats = merge_history(adjusted.iloc[:-5], adjusted.iloc[-100:])
     assert not set(schema.COMPUTED_ADJUSTMENTS) & set(merged.columns)
-    assert (stats.added, stats.revised, stats.unchanged) == (5, 0, 95)
+    assert (stats.inserted, stats.updated, stats.unchanged) == (5, 0, 95)
     pd.testing.assert_frame_equal(adjust_for_corporate_actions(merged), adjusted)
 
 
@@ -72,11 +72,11 @@ def cut(frame: pd.DataFrame, start: int, length: int) -> pd.DataFrame:
 
 
 def merge_all(history: pd.DataFrame | None, answers: list[pd.DataFrame]):
-    totals = {"added": 0, "revised": 0}
+    totals = {"inserted": 0, "updated": 0}
     for answer in answers:
         history, stats = merge_history(history, answer)
-        totals["added"] += stats.added
-        totals["revised"] += stats.revised
+        totals["inserted"] += stats.inserted
+        totals["updated"] += stats.updated
     return history, totals
 
 

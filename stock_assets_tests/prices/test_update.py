@@ -29,7 +29,7 @@ def test_a_later_answer_wins_a_day_it_also_holds():
     day = full.body.index(b'"2013-02-28"')
     edited = full.body[:day] + full.body[day:].replace(b'"441.4000"', b'"442.0000"', 2)
     replayed = update_history(None, [full, sample_answer(outputsize="full", body=edited)])
-    assert replayed.merge.revised == 1
+    assert replayed.merge.updated == 1
     assert replayed.history["close"].iloc[-2] == 442.0  # 2013-02-28, the answer's low and close
 
 

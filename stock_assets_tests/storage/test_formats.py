@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from stock_assets.definitions import check_formats
+from stock_assets.definitions import validate_formats
 from stock_assets.storage.formats import (
     FORMATS,
     UnknownFormatError,
@@ -92,7 +92,7 @@ def test_definitions_refuse_an_asset_with_an_unknown_format():
     @dg.asset(metadata={"format": "csv"})
     def quotes_as_csv() -> None: ...
 
-    check_formats([quotes_as_csv], "parquet")
+    validate_formats([quotes_as_csv], "parquet")
     with pytest.raises(ValueError, match="asset quotes_as_xml: unknown storage format 'xml'") as e:
-        check_formats([quotes_as_csv, quotes_as_xml], "parquet")
+        validate_formats([quotes_as_csv, quotes_as_xml], "parquet")
     assert "json, csv, parquet" in str(e.value)
