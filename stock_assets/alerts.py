@@ -13,7 +13,7 @@ from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.answers import redact
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.listing import first_few
-from stock_assets.partitions import requested_partitions, symbol_partitions
+from stock_assets.partitions import requested_partitions
 
 MAX_LISTED = 10
 MAX_ERROR_CHARS = 500
@@ -48,17 +48,16 @@ def first_error(step_failures: list[dg.DagsterEvent]) -> tuple[str | None, dict]
 
 def compose_alert(
     run: dg.DagsterRun, step_failures: list[dg.DagsterEvent], run_message: str,
-    secrets: list[str],
+    secrets: list[str], *, partition_keys: list[str],
 ) -> dict:
-    """The alert for a failed run, as a webhook payload with a one-paragraph `text`."""
+    """The alert for a failed run, as a webhook payload with a one-paragraph `text`; the run's
+    partitions are read from its tags against the watchlist's `partition_keys`."""
     error, metadata = first_error(step_failures)
     error = (error or run_message or "the run failed").strip()
     if len(error) > MAX_ERROR_CHARS:
         error = error[:MAX_ERROR_CHARS] + "…"
     failed = str(metadata.get("failed_symbols", "")).split(", ")
-    failed = [s for s in failed if s] or requested_partitions(
-        run.tags, symbol_partitions.get_partition_keys()
-    )
+    failed = [s for s in failed if s] or requested_partitions(run.tags, partition_keys)
     steps = sorted({e.step_key for e in step_failures if e.step_key})
     text = (
         f"stock_assets: run {run.run_id[:8]} of {run.job_name} failed"
@@ -79,24 +78,31 @@ def compose_alert(
     }
 
 
-@dg.run_failure_sensor(
-    name="alert_on_run_failure",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-)
-def alert_on_run_failure(
-    context: dg.RunFailureSensorContext,
-    alert_webhook: AlertWebhook,
-    alphavantage: AlphaVantageResource,
-    database: DatabaseResource,
-) -> None:
-    """Sends one alert per failed run: job, failed partitions, first error; never a secret."""
-    password = sa.make_url(database.url).password
-    secrets = [s for s in (alphavantage.api_key, str(password or "")) if s]
-    payload = compose_alert(
-        context.dagster_run, context.get_step_failure_events(),
-        context.failure_event.message or "", secrets,
+def build_alert_sensor(partitions: dg.PartitionsDefinition) -> dg.SensorDefinition:
+    """The run-failure sensor that alerts, naming partitions of the watchlist's `partitions`."""
+
+    @dg.run_failure_sensor(
+        name="alert_on_run_failure",
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
     )
-    context.log.error(payload["text"])
-    if alert_webhook.url:
-        alert_webhook.post(payload)
+    def alert_on_run_failure(
+        context: dg.RunFailureSensorContext,
+        alert_webhook: AlertWebhook,
+        alphavantage: AlphaVantageResource,
+        database: DatabaseResource,
+    ) -> None:
+        """Sends one alert per failed run: job, failed partitions, first error; never a
+        secret."""
+        password = sa.make_url(database.url).password
+        secrets = [s for s in (alphavantage.api_key, str(password or "")) if s]
+        payload = compose_alert(
+            context.dagster_run, context.get_step_failure_events(),
+            context.failure_event.message or "", secrets,
+            partition_keys=partitions.get_partition_keys(),
+        )
+        context.log.error(payload["text"])
+        if alert_webhook.url:
+            alert_webhook.post(payload)
+
+    return alert_on_run_failure

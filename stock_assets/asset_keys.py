@@ -5,3 +5,4 @@ import dagster as dg
 RAW_QUOTES_KEY = dg.AssetKey("raw_quotes")
 CLEANED_KEY = dg.AssetKey("cleaned_daily_prices")
 QUARANTINE_KEY = dg.AssetKey("quarantined_price_rows")
+TABLE_KEY = dg.AssetKey("daily_prices_table")

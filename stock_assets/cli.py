@@ -28,7 +28,6 @@ from stock_assets.asset_keys import RAW_QUOTES_KEY
 from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
-from stock_assets.settings import Settings
 from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.storage.history_store import archive_folder
 from stock_assets.storage.objects import StorageError
@@ -281,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             return list_answers(validate_symbol(args.symbol))
         except ValueError as error:
             parser.error(str(error))
-    settings = Settings.from_env()
+    from stock_assets.definitions import settings  # read once, where the definitions are built
+
     try:
         symbols = [validate_symbol(s) for s in args.symbols] or settings.symbols
     except ValueError as error:

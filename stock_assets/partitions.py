@@ -1,10 +1,5 @@
-"""The partitioning all three assets share: one partition per watchlist symbol, and how a run's
-tags name the partitions it was asked for."""
-
-from stock_assets.settings import Settings
-from stock_assets.watchlist import build_symbol_partitions
-
-symbol_partitions = build_symbol_partitions(Settings.from_env().symbols)
+"""How a run's tags name the partitions it was asked for (one partition per watchlist symbol,
+built by `watchlist.build_symbol_partitions` where the definitions are built)."""
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"

@@ -14,6 +14,11 @@ import sqlalchemy as sa
 from stock_assets.watchlist import parse_watchlist
 
 DEFAULT_BASE_URL = "https://www.alphavantage.co/query"
+# A free key's limits (25 a day, about 1 a second and 5 a minute in practice), and how many
+# requests may be in flight at once: the defaults of the settings and of the resource alike.
+FREE_PER_SECOND, FREE_PER_MINUTE, FREE_PER_DAY = 1, 5, 25
+DEFAULT_MAX_CONCURRENT_REQUESTS = 4
+DEFAULT_PRICES_FORMAT = "parquet"
 DEFAULT_DATA_DIR = "stock_assets_data"
 
 
@@ -105,10 +110,6 @@ class Settings:
     alert_webhook: str | dg.EnvVar
 
     @property
-    def offline(self) -> bool:
-        return not isinstance(self.api_key, dg.EnvVar)
-
-    @property
     def database_kind(self) -> str:
         """The warehouse's kind as the UI shows it ("postgres", "sqlite"): its URL's dialect."""
         url = self.database_url
@@ -124,10 +125,12 @@ class Settings:
             data_dir=data,
             api_key=_env("ALPHAVANTAGE_API_KEY", ""),
             base_url=_env("ALPHAVANTAGE_BASE_URL", DEFAULT_BASE_URL),
-            requests_per_second=_env_int("ALPHAVANTAGE_REQUESTS_PER_SECOND", 1),
-            requests_per_minute=_env_int("ALPHAVANTAGE_REQUESTS_PER_MINUTE", 5),
-            requests_per_day=_env_int("ALPHAVANTAGE_REQUESTS_PER_DAY", 25),
-            max_concurrent_requests=_env_int("ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS", 4),
+            requests_per_second=_env_int("ALPHAVANTAGE_REQUESTS_PER_SECOND", FREE_PER_SECOND),
+            requests_per_minute=_env_int("ALPHAVANTAGE_REQUESTS_PER_MINUTE", FREE_PER_MINUTE),
+            requests_per_day=_env_int("ALPHAVANTAGE_REQUESTS_PER_DAY", FREE_PER_DAY),
+            max_concurrent_requests=_env_int(
+                "ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS", DEFAULT_MAX_CONCURRENT_REQUESTS
+            ),
             premium=_env_bool("ALPHAVANTAGE_PREMIUM", False),
             full_history=_env_bool("ALPHAVANTAGE_FULL_HISTORY", True),
             datatype=_env_choice("ALPHAVANTAGE_DATATYPE", "json", {"json", "csv"}),
@@ -136,7 +139,9 @@ class Settings:
                 "STOCK_ASSETS_DATABASE_URL", f"sqlite:///{data / 'stock_assets.sqlite'}"
             ),
             auto_migrate=_env_bool("STOCK_ASSETS_AUTO_MIGRATE", True),
-            prices_format=os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or "parquet",
+            prices_format=(
+                os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or DEFAULT_PRICES_FORMAT
+            ),
             refresh_cron=os.environ.get("STOCK_ASSETS_REFRESH_CRON", "").strip() or "30 17 * * 1-5",
             refresh_trading_days_only=_env_bool("STOCK_ASSETS_REFRESH_TRADING_DAYS_ONLY", True),
             batch_size=int(os.environ.get("STOCK_ASSETS_BATCH_SIZE", "").strip() or 100),

@@ -128,7 +128,7 @@ def test_secrets_in_an_error_are_scrubbed_from_the_alert():
     run = dg.DagsterRun(job_name="refresh_all", run_id="0123456789abcdef", tags={})
     payload = compose_alert(
         run, [], f"connection to postgresql://u:pw-Secret@db failed with apikey={CANARY_KEY}",
-        [CANARY_KEY, "pw-Secret"],
+        [CANARY_KEY, "pw-Secret"], partition_keys=["AAPL"],
     )
     assert "pw-Secret" not in json.dumps(payload) and CANARY_KEY not in json.dumps(payload)
     assert payload["text"] == (

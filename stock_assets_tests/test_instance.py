@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from stock_assets.jobs import refresh_raw_quotes
+from stock_assets.ingest.assets import REFRESH_RAW_QUOTES
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -186,7 +186,7 @@ def test_the_daemon_on_postgres_runs_the_schedule_and_the_rest_follows(
             def scheduled_runs():
                 return [
                     r for r in instance.get_runs(
-                        dg.RunsFilter(job_name=refresh_raw_quotes.name,
+                        dg.RunsFilter(job_name=REFRESH_RAW_QUOTES,
                                       tags={"dagster/schedule_name": "refresh_after_close"})
                     ) if r.status == dg.DagsterRunStatus.SUCCESS
                 ]
@@ -226,6 +226,6 @@ def test_the_daemon_on_postgres_runs_the_schedule_and_the_rest_follows(
     runs_in_postgres = sa.create_engine(instance_url)
     with runs_in_postgres.connect() as connection:
         jobs = connection.execute(sa.text("SELECT DISTINCT pipeline_name FROM runs")).scalars()
-        assert refresh_raw_quotes.name in set(jobs)
+        assert REFRESH_RAW_QUOTES in set(jobs)
     runs_in_postgres.dispose()
     assert not (home / "history").exists()

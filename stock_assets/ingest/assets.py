@@ -15,7 +15,6 @@ from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.ingest.stored import StoredAssets, last_stored_trade_date
 from stock_assets.listing import first_few
-from stock_assets.partitions import symbol_partitions
 from stock_assets.progress import Progress
 
 # The job that refreshes raw quotes, by name: the schedule and the quota sensor run it.
@@ -41,19 +40,23 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
     )
 
 
-@dg.asset(
-    partitions_def=symbol_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    metadata={"format": "json", "archive": True},
-    group_name=GROUP,
-    tags=stage("ingest"),
-    kinds={"python", "json"},
-    owners=["team:data-engineering"],
-    code_version="1",
-    pool=API_POOL,
-    output_required=False,
-    automation_condition=ON_NEW_SYMBOL,
-)
+def build_raw_quotes(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The raw-quotes asset, one partition per watchlist symbol."""
+    return dg.asset(
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        metadata={"format": "json", "archive": True},
+        group_name=GROUP,
+        tags=stage("ingest"),
+        kinds={"python", "json"},
+        owners=["team:data-engineering"],
+        code_version="1",
+        pool=API_POOL,
+        output_required=False,
+        automation_condition=ON_NEW_SYMBOL,
+    )(raw_quotes)
+
+
 def raw_quotes(
     context: dg.AssetExecutionContext,
     alphavantage: AlphaVantageResource,

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from stock_assets.database.schema import api_budget
 from stock_assets.ingest.errors import QuotaExhausted
+from stock_assets.settings import FREE_PER_DAY, FREE_PER_MINUTE, FREE_PER_SECOND
 
 QUOTA_TIMEZONE = ZoneInfo("America/New_York")
 
@@ -55,9 +56,9 @@ class RequestBudget:
         engine: sa.Engine,
         *,
         name: str = "alphavantage",
-        per_second: int = 1,
-        per_minute: int = 5,
-        per_day: int = 25,
+        per_second: int = FREE_PER_SECOND,
+        per_minute: int = FREE_PER_MINUTE,
+        per_day: int = FREE_PER_DAY,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):

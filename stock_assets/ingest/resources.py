@@ -7,7 +7,14 @@ from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.budget import RequestBudget
 from stock_assets.ingest.client import AlphaVantageClient
 from stock_assets.ingest.sample_source import sample_symbols
-from stock_assets.settings import resolve
+from stock_assets.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    FREE_PER_DAY,
+    FREE_PER_MINUTE,
+    FREE_PER_SECOND,
+    resolve,
+)
 
 
 class AlphaVantageResource(dg.ConfigurableResource):
@@ -18,11 +25,11 @@ class AlphaVantageResource(dg.ConfigurableResource):
 
     database: dg.ResourceDependency[DatabaseResource]
     api_key: str = ""
-    base_url: str = "https://www.alphavantage.co/query"
-    requests_per_second: int = 1
-    requests_per_minute: int = 5
-    requests_per_day: int = 25
-    max_concurrent_requests: int = 4
+    base_url: str = DEFAULT_BASE_URL
+    requests_per_second: int = FREE_PER_SECOND
+    requests_per_minute: int = FREE_PER_MINUTE
+    requests_per_day: int = FREE_PER_DAY
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
     premium: bool = False
     full_history: bool = True
     datatype: str = "json"

@@ -17,7 +17,7 @@ import dagster as dg
 
 from stock_assets.exchanges import exchange_of
 from stock_assets.ingest.assets import REFRESH_RAW_QUOTES
-from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, symbol_partitions
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from stock_assets.trading_calendar import sessions_between
 
 MARKET_TIMEZONE = "America/New_York"
@@ -41,7 +41,8 @@ def _and(names: list[str]) -> str:
 
 
 def build_refresh_schedule(
-    cron: str, batch_size: int, *, trading_days_only: bool = True
+    partitions: dg.PartitionsDefinition, cron: str, batch_size: int, *,
+    trading_days_only: bool = True,
 ) -> dg.ScheduleDefinition:
     days = "on days an exchange of the watchlist traded" if trading_days_only else "on every tick"
     @dg.schedule(
@@ -56,7 +57,7 @@ def build_refresh_schedule(
     )
     def refresh_after_close(context: dg.ScheduleEvaluationContext):
         day = context.scheduled_execution_time.date()
-        keys = symbol_partitions.get_partition_keys()
+        keys = partitions.get_partition_keys()
         closed = closed_exchanges(keys, day) if trading_days_only else []
         if closed:
             return dg.SkipReason(f"the {_and(closed)} did not trade on {day:%A %Y-%m-%d}")

@@ -19,12 +19,7 @@ from stock_assets.ingest.quota import (
     contiguous_ranges,
     unrefreshed,
 )
-from stock_assets.partitions import (
-    RANGE_END_TAG,
-    RANGE_START_TAG,
-    requested_partitions,
-    symbol_partitions,
-)
+from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, requested_partitions
 
 RESUMES_TAG = "stock_assets/resumes_run"
 FINISHED = {
@@ -44,13 +39,23 @@ def still_to_fetch(instance: dg.DagsterInstance, keys: list[str]) -> set[str]:
     }
 
 
-@dg.sensor(
-    job_name=REFRESH_RAW_QUOTES,
-    minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def quota_reset_sensor(context: dg.SensorEvaluationContext):
-    """After midnight US/Eastern, requests the symbols a quota-stopped run did not fetch."""
+def build_quota_reset_sensor(partitions: dg.PartitionsDefinition) -> dg.SensorDefinition:
+    """The quota sensor over the watchlist's partitions."""
+
+    @dg.sensor(
+        job_name=REFRESH_RAW_QUOTES,
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def quota_reset_sensor(context: dg.SensorEvaluationContext):
+        """After midnight US/Eastern, requests the symbols a quota-stopped run did not fetch."""
+        return resume_after_quota(context, partitions.get_partition_keys())
+
+    return quota_reset_sensor
+
+
+def resume_after_quota(context: dg.SensorEvaluationContext, keys: list[str]) -> dg.SensorResult:
+    """The runs that finish what quota-stopped runs left, and the sensor's new cursor."""
     handled = int(context.cursor or 0)
     records = context.instance.get_run_records(
         filters=dg.RunsFilter(tags={EXHAUSTED_TAG: "true"}),
@@ -58,7 +63,6 @@ def quota_reset_sensor(context: dg.SensorEvaluationContext):
         ascending=True,
     )
     today = quota_day(time.time())
-    keys = symbol_partitions.get_partition_keys()
     missing: set[str] = set()
     resumed, waiting = [], []
     for record in records:

@@ -12,7 +12,6 @@ from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.ingest.answers import Answer
-from stock_assets.partitions import symbol_partitions
 from stock_assets.prices import schema
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
@@ -20,7 +19,6 @@ from stock_assets.prices.checks import CHECKS, QUARANTINE_SHARE, QUARANTINE_THRE
 from stock_assets.prices.update import HistoryUpdate, update_history
 from stock_assets.prices.validate import NoValidRows
 from stock_assets.progress import Progress
-from stock_assets.settings import Settings
 from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.storage.history_store import KEEP_STORED, HistoryStore, StoredValue, Update
 from stock_assets.storage.io_manager import StoredPartitions
@@ -49,25 +47,32 @@ class CleanedPricesConfig(dg.Config):
     )
 
 
-@dg.multi_asset(
-    outs={
-        "cleaned_daily_prices": _out(
-            "Typed daily prices per symbol, one row per session of its exchange, sorted, history "
-            "kept; adjusted OHLCV when the answer carries splits and dividends.",
-            Settings.from_env().prices_format,
-        ),
-        "quarantined_price_rows": _out(
-            "Rows of the latest answer that failed validation, as received, with the reason "
-            "per row.",
-            "csv",
-        ),
-    },
-    ins={"raw_quotes": dg.AssetIn()},
-    partitions_def=symbol_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    check_specs=[check.spec(symbol_partitions) for check in CHECKS],
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=1),
-)
+def build_cleaned_daily_prices(
+    partitions: dg.PartitionsDefinition, prices_format: str
+) -> dg.AssetsDefinition:
+    """The cleaned prices and their quarantine, one partition per watchlist symbol, the prices
+    stored in `prices_format`."""
+    return dg.multi_asset(
+        outs={
+            "cleaned_daily_prices": _out(
+                "Typed daily prices per symbol, one row per session of its exchange, sorted, "
+                "history kept; adjusted OHLCV when the answer carries splits and dividends.",
+                prices_format,
+            ),
+            "quarantined_price_rows": _out(
+                "Rows of the latest answer that failed validation, as received, with the reason "
+                "per row.",
+                "csv",
+            ),
+        },
+        ins={"raw_quotes": dg.AssetIn()},
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        check_specs=[check.spec(partitions) for check in CHECKS],
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=1),
+    )(cleaned_daily_prices)
+
+
 def cleaned_daily_prices(
     context: dg.AssetExecutionContext,
     config: CleanedPricesConfig,

@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from stock_assets.settings import DEFAULT_PRICES_FORMAT
 from stock_assets.storage.archive import archive_once, content_sha256, entry_key
 from stock_assets.storage.formats import FORMATS, Format, UnreadableObjectError, get_format
 from stock_assets.storage.objects import CorruptObject, ObjectNotFound, ObjectStore, ObjectVersion
@@ -93,7 +94,7 @@ class HistoryStore(dg.ConfigurableResource):
     and written atomically (conditionally on a version when asked)."""
 
     store: dg.ResourceDependency[ObjectStoreResource]
-    default_format: str = "parquet"
+    default_format: str = DEFAULT_PRICES_FORMAT
 
     def objects(self) -> ObjectStore:
         return self.store.get_store()

@@ -7,7 +7,6 @@ import dagster as dg
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.database.resource import DatabaseResource
-from stock_assets.partitions import symbol_partitions
 from stock_assets.progress import Progress
 from stock_assets.storage.history_store import StoredValue
 from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
@@ -18,17 +17,25 @@ FRESH_AFTER_CLOSE = dg.FreshnessPolicy.cron(
 )
 
 
-@dg.asset(
-    partitions_def=symbol_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
-    tags=stage("warehouse"),
-    owners=["team:data-engineering"],
-    metadata={"table": "daily_prices"},
-    code_version="1",
-    automation_condition=FOLLOW_UPSTREAM,
-    freshness_policy=FRESH_AFTER_CLOSE,
-)
+def build_daily_prices_table(
+    partitions: dg.PartitionsDefinition, database_kind: str
+) -> dg.AssetsDefinition:
+    """The table asset, one partition per watchlist symbol, showing the configured database as
+    its kind ("postgres" or "sqlite")."""
+    return dg.asset(
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=GROUP,
+        tags=stage("warehouse"),
+        kinds={database_kind},
+        owners=["team:data-engineering"],
+        metadata={"table": "daily_prices"},
+        code_version="1",
+        automation_condition=FOLLOW_UPSTREAM,
+        freshness_policy=FRESH_AFTER_CLOSE,
+    )(daily_prices_table)
+
+
 def daily_prices_table(
     context: dg.AssetExecutionContext,
     cleaned_daily_prices: dict[str, StoredValue],
@@ -79,8 +86,3 @@ def daily_prices_table(
         }
     )
 
-
-def with_database_kind(table: dg.AssetsDefinition, kind: str) -> dg.AssetsDefinition:
-    """The table asset showing the configured database as its kind ("postgres" or "sqlite"):
-    known only once the settings are read, where the definitions are built."""
-    return table.map_asset_specs(lambda spec: spec.replace_attributes(kinds={kind}))

@@ -5,20 +5,24 @@ from collections.abc import Iterator
 import dagster as dg
 import pandas as pd
 
+from stock_assets.asset_keys import TABLE_KEY
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.database.resource import DatabaseResource
-from stock_assets.partitions import symbol_partitions
-from stock_assets.warehouse.assets import daily_prices_table
 from stock_assets.warehouse.reconcile import reconcile, table_rows
 
 
-@dg.asset_check(
-    asset=daily_prices_table,
-    partitions_def=symbol_partitions,
-    additional_ins={"cleaned_daily_prices": dg.AssetIn("cleaned_daily_prices")},
-    description="The table's rows for the symbol equal the stored cleaned history: same count, "
-    "same order-independent checksum of all values; the first differing days are listed.",
-)
+def build_table_check(table: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    """The reconciliation check on the table asset, over the table's partitions."""
+    return dg.asset_check(
+        asset=table,
+        partitions_def=table.partitions_def,
+        additional_ins={"cleaned_daily_prices": dg.AssetIn("cleaned_daily_prices")},
+        description="The table's rows for the symbol equal the stored cleaned history: same "
+        "count, same order-independent checksum of all values; the first differing days are "
+        "listed.",
+    )(table_matches_stored_prices)
+
+
 def table_matches_stored_prices(
     context: dg.AssetCheckExecutionContext,
     cleaned_daily_prices: dict[str, pd.DataFrame],
@@ -30,7 +34,7 @@ def table_matches_stored_prices(
         found = reconcile(table_rows(engine, symbol), stored)
         results[symbol] = [
             dg.AssetCheckResult(
-                asset_key=daily_prices_table.key,
+                asset_key=TABLE_KEY,
                 check_name="table_matches_stored_prices",
                 passed=found.matches,
                 metadata=found.as_metadata(),

@@ -10,9 +10,12 @@ import pytest
 from dagster._utils.schedules import cron_string_iterator
 
 from stock_assets import trading_calendar
-from stock_assets.definitions import defs
+from stock_assets.definitions import defs, settings
 from stock_assets.ingest.schedules import batches, build_refresh_schedule, closed_exchanges
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from stock_assets.watchlist import build_symbol_partitions
+
+WATCHLIST = build_symbol_partitions(settings.symbols)
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -52,7 +55,7 @@ def test_a_trading_day_asks_for_every_symbol_in_one_run():
 
 
 def test_a_small_batch_size_gives_one_run_per_batch():
-    tick = _evaluate(build_refresh_schedule("30 17 * * 1-5", 2),
+    tick = _evaluate(build_refresh_schedule(WATCHLIST, "30 17 * * 1-5", 2),
                      datetime(2026, 11, 24, 17, 30, tzinfo=NEW_YORK))
     assert [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in tick.run_requests] == [
         ("AAPL", "MSFT"), ("IBM", "GOOG"), ("FB", "FB")
@@ -71,7 +74,7 @@ def test_exchange_holidays_are_skipped(day, why):
 
 
 def test_without_the_trading_day_rule_every_tick_refreshes():
-    schedule = build_refresh_schedule("* * * * *", 100, trading_days_only=False)
+    schedule = build_refresh_schedule(WATCHLIST, "* * * * *", 100, trading_days_only=False)
     tick = _evaluate(schedule, datetime(2026, 11, 26, 17, 30, tzinfo=NEW_YORK))
     assert len(tick.run_requests) == 1
 

@@ -15,7 +15,6 @@ from dagster._core.storage.asset_check_execution_record import (
 
 from stock_assets.definitions import ASSETS, CHECKS
 from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
-from stock_assets.partitions import symbol_partitions
 from stock_assets.prices.checks import CHECK_NAMES as CLEANED_CHECKS
 from stock_assets_tests.helpers import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS
@@ -269,7 +268,7 @@ def test_a_batch_records_each_symbols_own_check_result(instance, msft_and_ibm):
         assert table.event.dagster_event.event_specific_data.partition == symbol
 
     key = dg.AssetCheckKey(dg.AssetKey("cleaned_daily_prices"), "no_undeclared_splits")
-    state = instance.event_log_storage.get_asset_check_state([(key, symbol_partitions)])[key]
+    state = instance.event_log_storage.get_asset_check_state([(key, ASSETS[0].partitions_def)])[key]
     shown = {
         status: sorted(subset.subset_value.get_partition_keys())
         for status, subset in state.subsets.items()
@@ -288,7 +287,6 @@ def test_replay_job_rebuilds_the_history_from_every_archived_answer(
     the cleaned history lost, it rebuilds the very object the fetches stored, and asks for
     nothing."""
     from stock_assets.definitions import defs
-    from stock_assets.jobs import replay
 
     assert defs.resolve_job_def("replay").asset_layer.executable_asset_keys == {
         dg.AssetKey("cleaned_daily_prices"), dg.AssetKey("quarantined_price_rows"),
@@ -306,7 +304,7 @@ def test_replay_job_rebuilds_the_history_from_every_archived_answer(
     stored.unlink()
 
     job = dg.Definitions(
-        assets=ASSETS, asset_checks=CHECKS, jobs=[replay], resources=full
+        assets=ASSETS, asset_checks=CHECKS, jobs=defs.jobs, resources=full
     ).resolve_job_def("replay")
     result = job.execute_in_process(partition_key="AAPL", instance=instance)
 
