@@ -10,7 +10,7 @@ histories as of the session before that (one day short), the refresh the full on
 refresh brings exactly one new day per symbol, as a daily refresh does.
 
 Servers: the loopback Alpha Vantage (`SampleServer`, answers rendered ahead) and moto's S3
-server, each in a child process (`bench/loopback.py`), so this process holds what the pipeline
+server, each in a child process (`bench.loopback`), so this process holds what the pipeline
 holds; the local PostgreSQL (127.0.0.1:5432, trust auth), in a throwaway database dropped at the
 end. The project is configured through its environment variables before `stock_assets.
 definitions` is imported, with a fresh DAGSTER_HOME. Each run is `refresh_all` (or its
@@ -23,7 +23,7 @@ the in-process executor: all steps in this process, as a run worker would do the
     of the 500 full answers (a) was served, Parquet writes of its 500 cleaned histories
     (`pa.Table.from_pandas` + `pq.write_table` to memory, as the IO manager encodes; the
     histories are read back from S3 after the refresh and its one new day dropped), and one
-    raw binary COPY of all their rows (encoded beforehand by `bench/postgres_load.py`'s code)
+    raw binary COPY of all their rows (encoded beforehand by `bench.postgres_load`'s code)
     into an empty table shaped like `daily_prices`. Target: (a) ÷ (b) ≤ 2;
 (c) the daily compact refresh, the same run right after (a). Target: (c) ÷ (a) ≤ 0.1;
 (d) a raw_quotes-only refresh with ALPHAVANTAGE_REQUESTS_PER_MINUTE=600 (and per second 10,
@@ -41,10 +41,10 @@ and events in SQLite under DAGSTER_HOME, as the shipped dagster.yaml does, or wi
 postgres` in a throwaway Postgres database, as the Helm chart deploys it. Each figure is one
 measurement (a run of 500 takes minutes): compare ratios from one run.
 
-    .venv/bin/python bench/end_to_end.py                 # 500 symbols
-    .venv/bin/python bench/end_to_end.py --symbols 20    # a quick look
-    .venv/bin/python bench/end_to_end.py --instance postgres
-    .venv/bin/python bench/end_to_end.py --symbols 50 --profile /tmp/e2e
+    .venv/bin/python -m bench.end_to_end                 # 500 symbols
+    .venv/bin/python -m bench.end_to_end --symbols 20    # a quick look
+    .venv/bin/python -m bench.end_to_end --instance postgres
+    .venv/bin/python -m bench.end_to_end --symbols 50 --profile /tmp/e2e
 """
 
 import argparse
@@ -74,17 +74,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
-from loopback import ChildServer, MotoService, SampleService, peak_rss_mib, rss_mib
-from postgres_load import SERVER_URL, Bench, binary_copy_data, lineages
 
+from bench.loopback import ChildServer, MotoService, SampleService, peak_rss_mib, rss_mib
+from bench.postgres_load import SERVER_URL, Bench, binary_copy_data, lineages
+from bench.rate_limits import request_rate, windows_over_limit
+from bench.synthetic_sample import SyntheticSample, last_session_before
+from stock_assets.alphavantage.api import DAILY
+from stock_assets.alphavantage.sample import render
+from stock_assets.alphavantage.sample_server import Arrival
 from stock_assets.asset_keys import RAW_QUOTES_KEY
-from stock_assets.ingest.sample_server import (
-    Arrival,
-    last_session_before,
-    request_rate,
-    windows_over_limit,
-)
-from stock_assets.ingest.sample_source import DAILY, SyntheticSample, render
 from stock_assets.storage.formats import get_format
 from stock_assets.trading_calendar import sessions_between
 from stock_assets.warehouse.load import COLUMNS

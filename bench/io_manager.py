@@ -13,13 +13,12 @@ measures in one run, as medians of `--repeat` interleaved runs:
 (c) the old "atomic" pattern (put a temporary key, `copy_object` it, delete it) against the
     same `put_object`, for contrast.
 
-    .venv/bin/python bench/io_manager.py
-    .venv/bin/python bench/io_manager.py --rows 10M --repeat 3
+    .venv/bin/python -m bench.io_manager
+    .venv/bin/python -m bench.io_manager --rows 10M --repeat 3
 """
 
 import argparse
 import logging
-import socket
 import statistics
 import string
 import tempfile
@@ -34,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from moto.server import ThreadedMotoServer
 
+from bench.ports import free_port
 from stock_assets.storage.formats import get_format
 from stock_assets.storage.local import LocalFolderStore
 from stock_assets.storage.s3 import S3Store
@@ -72,12 +72,6 @@ def daily_prices(rows: int, seed: int = 7) -> pd.DataFrame:
         "close": close,
         "volume": rng.integers(10_000, 50_000_000, rows).astype("int64"),
     })
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def interleaved_medians(steps: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:

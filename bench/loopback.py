@@ -10,7 +10,6 @@ peak RSS when stopped.
 import logging
 import multiprocessing
 import resource
-import socket
 import time
 from collections.abc import Callable
 from datetime import date
@@ -18,14 +17,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from stock_assets.ingest.sample_server import Arrival, SampleServer
-from stock_assets.ingest.sample_source import DAILY, Reply, SampleAnswers, SyntheticSample
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.ports import free_port
+from bench.synthetic_sample import SyntheticSample
+from stock_assets.alphavantage.api import DAILY
+from stock_assets.alphavantage.sample import Reply, SampleAnswers
+from stock_assets.alphavantage.sample_server import Arrival, SampleServer
 
 
 def _status_mib(field: str) -> float | None:
@@ -69,15 +65,17 @@ class RenderedAnswers(SampleAnswers):
                 self._rendered[(symbol, outputsize, "json")] = super().answer(params)
         return time.perf_counter() - started
 
-    def answer(self, params: dict[str, str], *, poisoned: bool = False) -> Reply:
+    def answer(
+        self, params: dict[str, str], *, alter: Callable[[dict], dict] | None = None
+    ) -> Reply:
         key = (
             params.get("symbol", ""),
             params.get("outputsize", "compact"),
             params.get("datatype", "json"),
         )
-        if params.get("function") == DAILY and key in self._rendered and not poisoned:
+        if params.get("function") == DAILY and key in self._rendered and alter is None:
             return self._rendered[key]
-        return super().answer(params, poisoned=poisoned)
+        return super().answer(params, alter=alter)
 
 
 class SampleService:

@@ -17,8 +17,8 @@ server, each step on an empty, checkpointed table:
 Rates are rows of the input per second, medians of `--repeat` rounds in which the steps take
 turns; the ratios to raw COPY are the loader's targets.
 
-    .venv/bin/python bench/postgres_load.py               # 1 M rows
-    .venv/bin/python bench/postgres_load.py --rows 10M
+    .venv/bin/python -m bench.postgres_load               # 1 M rows
+    .venv/bin/python -m bench.postgres_load --rows 10M
 """
 
 import argparse

@@ -9,8 +9,8 @@ import dagster as dg
 import requests
 import sqlalchemy as sa
 
+from stock_assets.alphavantage.answers import redact
 from stock_assets.database.resource import DatabaseResource
-from stock_assets.ingest.answers import redact
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.listing import first_few
 from stock_assets.partitions import requested_partitions

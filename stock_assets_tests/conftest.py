@@ -4,7 +4,7 @@ Alpha Vantage-compatible server. Nothing here is mocked in-process."""
 import os
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import dagster as dg
@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from moto.server import ThreadedMotoServer
 
+from stock_assets.alphavantage.api_client import AlphaVantageAPIClient
+from stock_assets.alphavantage.sample_server import SampleServer
 from stock_assets.database.migrations import ensure_schema
-from stock_assets.ingest.sample_server import SampleServer
 from stock_assets_tests.helpers import free_port
 
 pytest_plugins = ["pytester", "stock_assets_tests.leftovers"]
@@ -153,6 +154,24 @@ def sample_server() -> Iterator[SampleServer]:
     """The loopback Alpha Vantage-compatible server over the bundled sample."""
     with SampleServer() as server:
         yield server
+
+
+@pytest.fixture
+def make_client(sample_server: SampleServer) -> Callable[..., AlphaVantageAPIClient]:
+    """Clients of the loopback server; keyword arguments override the fast test defaults (retries
+    with millisecond backoff and no budget, so fault tests stay quick)."""
+
+    def make(**overrides) -> AlphaVantageAPIClient:
+        options = {
+            "api_key": "test-key",
+            "base_url": sample_server.url,
+            "budget": None,
+            "attempts": 3,
+            "backoff_seconds": 0.001,
+        }
+        return AlphaVantageAPIClient(**{**options, **overrides})
+
+    return make
 
 
 @pytest.fixture(params=["local", "s3+postgres"])

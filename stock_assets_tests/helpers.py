@@ -3,8 +3,8 @@
 import dataclasses
 import socket
 
+from stock_assets.alphavantage.sample_server import SampleServer
 from stock_assets.definitions import build_resources
-from stock_assets.ingest.sample_server import SampleServer
 from stock_assets.settings import Settings
 
 

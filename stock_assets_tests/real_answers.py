@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from stock_assets.ingest.answers import Answer
+from stock_assets.alphavantage.answers import Answer
 
 FOLDER = Path(__file__).resolve().parent / "data" / "realav"
 MANIFEST = json.loads((FOLDER / "manifest.json").read_bytes())

@@ -18,9 +18,10 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
+from stock_assets.alphavantage.api import DAILY_ADJUSTED
+from stock_assets.alphavantage.sample import SampleAnswers
+from stock_assets.alphavantage.sample_server import SampleServer
 from stock_assets.definitions import ASSETS, CHECKS
-from stock_assets.ingest.sample_server import SampleServer
-from stock_assets.ingest.sample_source import DAILY_ADJUSTED, SampleAnswers
 from stock_assets_tests.helpers import loopback_resources
 
 

@@ -272,7 +272,7 @@ EXPECTATIONS: list[tuple[str, Callable]] = [
     ("STOCK_ASSETS_SYMBOLS=AAPL,IBM", check_watchlist),
     ("stock-assets replay AAPL", check_replay),
     ("export STOCK_ASSETS_STORAGE_URL", check_production),
-    ("stock_assets.ingest.sample_server", check_loopback),
+    ("stock_assets.alphavantage.sample_server", check_loopback),
 ]
 
 

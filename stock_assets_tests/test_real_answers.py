@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from stock_assets.ingest.client import AlphaVantageClient
-from stock_assets.ingest.errors import AlphaVantageError
+from stock_assets.alphavantage.api_client import AlphaVantageAPIClient
+from stock_assets.alphavantage.errors import AlphaVantageError
 from stock_assets.prices.validate import clean_answer
 from stock_assets_tests import real_answer_runs, real_answers
 from stock_assets_tests.environments import nothing_set
@@ -27,7 +27,7 @@ def real_server() -> Iterator[str]:
 
 
 def _fetch(url: str, entry: dict):
-    client = AlphaVantageClient(
+    client = AlphaVantageAPIClient(
         api_key=CANARY, base_url=f"{url}/{entry['id']}/query", budget=None, attempts=1
     )
     return client.fetch_daily(
@@ -66,7 +66,7 @@ def test_real_answers_clean_to_exactly_their_text(real_server, entry):
 @pytest.mark.parametrize("entry", real_answers.ERRORS, ids=[e["id"] for e in real_answers.ERRORS])
 @pytest.mark.parametrize("datatype", ["json", "csv"])
 def test_real_error_texts_through_the_client(real_server, entry, datatype):
-    client = AlphaVantageClient(
+    client = AlphaVantageAPIClient(
         api_key=CANARY, base_url=f"{real_server}/{entry['id']}/query", budget=None, attempts=1
     )
     with pytest.raises(AlphaVantageError) as caught:
@@ -138,7 +138,7 @@ def test_a_throttle_note_that_outlasts_the_retries_is_the_quota_when_it_names_a_
     """Old notes ("5 calls per minute and 500 calls per day") and "higher API call volume"
     were sent for the daily limit too: still there after every retry, they stop the batch
     cleanly as the quota instead of failing the symbol."""
-    client = AlphaVantageClient(api_key=CANARY, base_url=f"{real_server}/{entry_id}/query",
+    client = AlphaVantageAPIClient(api_key=CANARY, base_url=f"{real_server}/{entry_id}/query",
                                 budget=None, attempts=3, backoff_seconds=0.001)
     with pytest.raises(AlphaVantageError) as caught:
         client.fetch_daily("IBM")

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from stock_assets.alphavantage.errors import AlphaVantageError, SymbolRejected
 from stock_assets.automation import ON_NEW_SYMBOL
 from stock_assets.catalog import GROUP, stage
 from stock_assets.ingest.batch import fetch_batch
 from stock_assets.ingest.budget import quota_day
-from stock_assets.ingest.errors import AlphaVantageError, SymbolRejected
 from stock_assets.ingest.fetch_plan import choose_outputsize
 from stock_assets.ingest.quota import mark_exhausted
 from stock_assets.ingest.resources import AlphaVantageResource

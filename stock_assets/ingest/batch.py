@@ -12,7 +12,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
-from stock_assets.ingest.errors import AlphaVantageError, InvalidApiKey, PlanError, QuotaExhausted
+from stock_assets.alphavantage.errors import (
+    AlphaVantageError,
+    InvalidApiKey,
+    PlanError,
+    QuotaExhausted,
+)
 
 STOPS_THE_BATCH = (QuotaExhausted, InvalidApiKey, PlanError)
 

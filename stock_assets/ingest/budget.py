@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from stock_assets.alphavantage.errors import QuotaExhausted
 from stock_assets.database.schema import api_budget
-from stock_assets.ingest.errors import QuotaExhausted
 from stock_assets.settings import FREE_PER_DAY, FREE_PER_MINUTE, FREE_PER_SECOND
 
 QUOTA_TIMEZONE = ZoneInfo("America/New_York")
@@ -47,7 +47,7 @@ def spacing_seconds(per_second: int, per_minute: int) -> float:
 class RequestBudget:
     """Acquire one slot per HTTP request; a limit of 0 means unlimited.
 
-    `engine` must hold the `api_budget` table (the warehouse schema); `clock` and `sleep` are
+    `engine` must hold the `api_budget` table (the shared database schema); `clock` and `sleep` are
     wall-clock seconds, shared by every process that uses the same row.
     """
 

@@ -2,8 +2,8 @@
 
 from datetime import date
 
+from stock_assets.alphavantage.api import COMPACT_ROWS
 from stock_assets.exchanges import exchange_of
-from stock_assets.ingest.sample_source import COMPACT_ROWS
 from stock_assets.trading_calendar import sessions_between
 
 SAFETY_SESSIONS = 5  # compact's window must overlap the stored history, with room to spare

@@ -3,10 +3,12 @@
 import dagster as dg
 from pydantic import PrivateAttr
 
+from stock_assets.alphavantage.api_client import AlphaVantageAPIClient
+from stock_assets.alphavantage.client import AlphaVantageClient
+from stock_assets.alphavantage.sample import sample_symbols
+from stock_assets.alphavantage.sample_client import AlphaVantageSampleClient
 from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.budget import RequestBudget
-from stock_assets.ingest.client import AlphaVantageClient
-from stock_assets.ingest.sample_source import sample_symbols
 from stock_assets.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -52,9 +54,9 @@ class AlphaVantageResource(dg.ConfigurableResource):
         """One client per process; the offline one spends no budget."""
         if self._client is None:
             if self.offline:
-                self._client = AlphaVantageClient.offline()
+                self._client = AlphaVantageSampleClient()
             else:
-                self._client = AlphaVantageClient(
+                self._client = AlphaVantageAPIClient(
                     api_key=self.api_key,
                     base_url=self.base_url,
                     budget=self.get_budget(),

@@ -7,11 +7,11 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from stock_assets.alphavantage.answers import Answer
 from stock_assets.asset_keys import CLEANED_KEY, QUARANTINE_KEY
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
-from stock_assets.ingest.answers import Answer
 from stock_assets.prices import schema
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata

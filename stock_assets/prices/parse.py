@@ -12,7 +12,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from stock_assets.ingest.answers import SERIES_KEY, Answer
+from stock_assets.alphavantage.answers import Answer
+from stock_assets.alphavantage.api import SERIES_KEY
 from stock_assets.prices import schema
 
 TEXT_COLUMNS = ["trade_date", *schema.VALUES]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from stock_assets.ingest.answers import Answer
+from stock_assets.alphavantage.answers import Answer
 from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.history import MergeStats, merge_history
 from stock_assets.prices.validate import CleanedAnswer, clean_answer

@@ -11,8 +11,8 @@ from datetime import date
 
 import pandas as pd
 
+from stock_assets.alphavantage.answers import Answer
 from stock_assets.exchanges import Exchange, exchange_of
-from stock_assets.ingest.answers import Answer
 from stock_assets.prices import schema
 from stock_assets.prices.parse import answer_frame, parse_values
 from stock_assets.trading_calendar import sessions_between

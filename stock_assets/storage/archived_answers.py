@@ -8,8 +8,8 @@ back needs no API request, so the cleaned history can be rebuilt from all of the
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from stock_assets.alphavantage.answers import Answer
 from stock_assets.asset_keys import RAW_QUOTES_KEY
-from stock_assets.ingest.answers import Answer
 from stock_assets.storage.archive import entries
 from stock_assets.storage.formats import UnreadableObjectError, get_format
 from stock_assets.storage.history_store import archive_folder

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from stock_assets.ingest.answers import Answer
+from stock_assets.alphavantage.answers import Answer
+from stock_assets.alphavantage.errors import InvalidApiKey, QuotaExhausted, SymbolRejected
 from stock_assets.ingest.batch import fetch_batch
-from stock_assets.ingest.errors import InvalidApiKey, QuotaExhausted, SymbolRejected
 
 SYMBOLS = [f"S{n:03d}" for n in range(20)]
 

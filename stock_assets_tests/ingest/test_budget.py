@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from stock_assets.alphavantage.errors import QuotaExhausted
 from stock_assets.database.migrations import ensure_schema
 from stock_assets.ingest.budget import HEADROOM, RequestBudget, quota_day, spacing_seconds
-from stock_assets.ingest.errors import QuotaExhausted
 
 
 class FakeClock:

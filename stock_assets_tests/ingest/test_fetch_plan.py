@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
+from stock_assets.alphavantage.api import COMPACT_ROWS
 from stock_assets.exchanges import exchange_of
 from stock_assets.ingest.fetch_plan import SAFETY_SESSIONS, choose_outputsize
-from stock_assets.ingest.sample_source import COMPACT_ROWS
 from stock_assets.trading_calendar import sessions_between
 
 TODAY = date(2024, 6, 28)  # a Friday session

@@ -7,8 +7,9 @@ from functools import cache
 
 import pandas as pd
 
-from stock_assets.ingest.answers import SERIES_KEY, Answer
-from stock_assets.ingest.sample_source import DAILY, SampleAnswers
+from stock_assets.alphavantage.answers import Answer
+from stock_assets.alphavantage.api import DAILY, SERIES_KEY
+from stock_assets.alphavantage.sample import SampleAnswers
 from stock_assets.prices.validate import CleanedAnswer, clean_answer
 
 SYMBOLS = ["AAPL", "MSFT", "IBM", "GOOG", "FB"]

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stock_assets.ingest.sample_source import DAILY_ADJUSTED
+from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.prices import schema
 from stock_assets.prices.adjust import (
     MISMATCH_COLUMNS,

@@ -13,8 +13,9 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionResolvedStatus,
 )
 
+from stock_assets.alphavantage.sample import SampleAnswers
+from stock_assets.alphavantage.sample_server import POISONED_ROWS
 from stock_assets.definitions import ASSETS, CHECKS
-from stock_assets.ingest.sample_source import POISONED_ROWS, SampleAnswers
 from stock_assets.prices.checks import CHECK_NAMES as CLEANED_CHECKS
 from stock_assets_tests.helpers import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS

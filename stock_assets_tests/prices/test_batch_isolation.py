@@ -14,9 +14,10 @@ import pandas as pd
 import sqlalchemy as sa
 from dagster._core.event_api import PartitionKeyFilter
 
+from stock_assets.alphavantage.api import DAILY
+from stock_assets.alphavantage.sample import SampleAnswers, bundled_series
+from stock_assets.alphavantage.sample_server import SampleServer
 from stock_assets.definitions import ASSETS, CHECKS
-from stock_assets.ingest.sample_server import SampleServer
-from stock_assets.ingest.sample_source import DAILY, SampleAnswers, bundled_series
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from stock_assets_tests.helpers import loopback_resources
 

@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from stock_assets.ingest.sample_source import DAILY_ADJUSTED
+from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.chart import (
     DPI,

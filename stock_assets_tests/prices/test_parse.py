@@ -4,7 +4,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from stock_assets.ingest.sample_source import DAILY_ADJUSTED
+from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.prices.parse import UnparseableAnswer, answer_frame, parse_values
 from stock_assets.prices.schema import DATE
 from stock_assets.prices.validate import clean_answer

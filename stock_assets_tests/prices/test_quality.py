@@ -4,7 +4,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from stock_assets.ingest.sample_source import DAILY_ADJUSTED
+from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.prices import schema
 from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.quality import (

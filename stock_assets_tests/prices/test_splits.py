@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from stock_assets.ingest.sample_source import DAILY_ADJUSTED
+from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.splits import COLUMNS, OPEN_TOLERANCE, detect_splits
 from stock_assets_tests.prices.sample import SYMBOLS, clean_sample, days

@@ -4,7 +4,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED
+from stock_assets.alphavantage.api import DAILY, DAILY_ADJUSTED
 from stock_assets.prices.schema import QUARANTINE
 from stock_assets.prices.validate import CleanedAnswer, NoValidRows, clean_answer
 from stock_assets_tests import real_answers

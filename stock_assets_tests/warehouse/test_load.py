@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.database.schema import VALUE_COLUMNS, daily_prices
-from stock_assets.ingest.sample_source import DAILY_ADJUSTED
 from stock_assets.warehouse.load import Lineage, LoadError, SymbolLoadStats, load_prices
 from stock_assets_tests.prices.sample import clean_sample
 

@@ -1,5 +1,5 @@
-"""`AlphaVantageClient` against the loopback server: answers, retries, classification, the budget,
-symbol validation, and the API key kept out of every error, log line and stored record."""
+"""`AlphaVantageAPIClient` against the loopback server: answers, retries, classification, the
+budget, symbol validation, and the API key kept out of every error, log line and stored record."""
 
 import json
 import logging
@@ -9,10 +9,10 @@ from datetime import datetime
 
 import pytest
 
-from stock_assets.ingest.answers import Answer
-from stock_assets.ingest.budget import RequestBudget
-from stock_assets.ingest.client import AlphaVantageClient
-from stock_assets.ingest.errors import (
+from stock_assets.alphavantage.answers import Answer
+from stock_assets.alphavantage.api import DAILY, DAILY_ADJUSTED
+from stock_assets.alphavantage.api_client import AlphaVantageAPIClient
+from stock_assets.alphavantage.errors import (
     AlphaVantageError,
     HttpRefused,
     InvalidApiKey,
@@ -23,11 +23,13 @@ from stock_assets.ingest.errors import (
     Throttled,
     Unavailable,
 )
-from stock_assets.ingest.sample_server import FAULTS, SampleServer
-from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED, SampleAnswers, bundled_series
+from stock_assets.alphavantage.sample import SampleAnswers, bundled_series
+from stock_assets.alphavantage.sample_server import FAULTS, SampleServer
+from stock_assets.ingest.budget import RequestBudget
 from stock_assets.watchlist import InvalidSymbolError
 
 CANARY = "canary-KEY-123"
+LOGGER = "stock_assets.alphavantage.api_client"
 TRANSIENT = {
     "http_500": Unavailable,
     "http_503": Unavailable,
@@ -155,11 +157,11 @@ def test_transient_faults_are_retried_then_succeed(server, make_client, fault, d
 
 def test_a_run_of_different_faults_is_retried_up_to_the_attempts(server, make_client, caplog):
     server.fail("IBM", "http_500", "html", "truncated", "information_burst")
-    with caplog.at_level(logging.WARNING, logger="stock_assets.ingest.client"):
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
         answer = make_client(attempts=5).fetch_daily("IBM")
     assert json.loads(answer.body)["Meta Data"]["2. Symbol"] == "IBM"
     assert len(server.requests) == 5
-    retries = [r.getMessage() for r in caplog.records if r.name == "stock_assets.ingest.client"]
+    retries = [r.getMessage() for r in caplog.records if r.name == LOGGER]
     assert len(retries) == 4
     assert retries[0].startswith("IBM: Alpha Vantage service unavailable: HTTP 500")
     assert "(attempt 1); retrying in" in retries[0]
@@ -223,11 +225,11 @@ def test_an_http_4xx_is_refused_without_retry(server, make_client, caplog):
 
 
 def test_connection_refused_is_unavailable_after_the_attempts(make_client, caplog):
-    caplog.set_level(logging.WARNING, logger="stock_assets.ingest.client")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with pytest.raises(Unavailable) as caught:
         make_client(base_url=closed_port_url(), attempts=2).fetch_daily("IBM")
     assert str(caught.value).startswith("IBM: Alpha Vantage service unavailable: ConnectionError")
-    assert len([r for r in caplog.records if r.name == "stock_assets.ingest.client"]) == 1
+    assert len([r for r in caplog.records if r.name == LOGGER]) == 1
 
 
 def test_every_attempt_spends_the_daily_budget(server, make_client, budget_engine):
@@ -285,7 +287,7 @@ def assert_key_absent(error: BaseException | None, caplog: pytest.LogCaptureFixt
 
 
 def fetch_catching(
-    client: AlphaVantageClient, symbol: str = "IBM", **options: str
+    client: AlphaVantageAPIClient, symbol: str = "IBM", **options: str
 ) -> tuple[Answer | None, AlphaVantageError | None]:
     try:
         return client.fetch_daily(symbol, **options), None

@@ -5,32 +5,26 @@ Tests, benchmarks and hand checks point ``ALPHAVANTAGE_BASE_URL`` at it. It serv
 to answer a symbol with any error payload, a throttle note, a 5xx, an HTML page, a slow answer or
 a truncated body, or serve the real series with three rows broken (``poisoned``). It serves
 requests concurrently, can add a fixed latency to each, and logs when each request arrived, so a
-load test can measure the rate a client achieved (`request_rate`) and count the windows in which
-it broke a limit (`windows_over_limit`)::
+load test can measure the rate a client achieved::
 
-    python -m stock_assets.ingest.sample_server --port 8765 --fail IBM=error_invalid_call
-    python -m stock_assets.ingest.sample_server --synthetic 500 --recent  # S0001 ... S0500
+    python -m stock_assets.alphavantage.sample_server --port 8765 --fail IBM=error_invalid_call
 """
 
 import argparse
-import bisect
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from stock_assets.ingest.sample_source import (
+from stock_assets.alphavantage.api import SERIES_KEY
+from stock_assets.alphavantage.sample import (
     Reply,
     SampleAnswers,
     SeriesProvider,
-    SyntheticSample,
     error_payload,
     query_params,
 )
-from stock_assets.trading_calendar import sessions_between
 
 _BURST = (
     b'{\n    "Information": "Thank you for using Alpha Vantage! Please consider spreading out '
@@ -47,6 +41,20 @@ FAULTS = {
     "note_rate_limit_per_minute_legacy", "information_burst", "information_demo",
     "http_500", "http_503", "html", "slow", "truncated", "cut", "poisoned", "full_refused",
 }
+POISONED_ROWS = {10: "high below low", 20: "negative volume", 30: "unparseable close"}
+
+
+def poison(payload: dict) -> dict:
+    """A copy of the payload with three rows broken (by position, newest first), for testing
+    that validation quarantines exactly those rows."""
+    series = {day: dict(row) for day, row in payload[SERIES_KEY].items()}
+    days = list(series)
+    fields = {name.split(". ", 1)[1]: name for name in series[days[0]]}
+    broken = series[days[10]]
+    broken[fields["high"]] = f"{float(broken[fields['low']]) - 1:.4f}"
+    series[days[20]][fields["volume"]] = "-100"
+    series[days[30]][fields["close"]] = "n/a"
+    return {**payload, SERIES_KEY: series}
 
 
 @dataclass(frozen=True)
@@ -58,26 +66,6 @@ class Arrival:
     function: str
     symbol: str
     outputsize: str
-
-
-def windows_over_limit(times: Sequence[float], window: float, limit: int) -> int:
-    """How many sliding windows of `window` seconds hold more than `limit` requests.
-
-    One window starts at each request (any window over the limit can slide forward to start at
-    its first request, so none is missed); a burst of `limit + k` requests counts as k windows.
-    """
-    ordered = sorted(times)
-    return sum(
-        bisect.bisect_left(ordered, start + window, lo=i) - i > limit
-        for i, start in enumerate(ordered)
-    )
-
-
-def request_rate(times: Sequence[float], per: float = 60.0) -> float:
-    """Requests per `per` seconds from the first arrival to the last (0 with fewer than two)."""
-    if len(times) < 2 or max(times) == min(times):
-        return 0.0
-    return (len(times) - 1) / (max(times) - min(times)) * per
 
 
 class SampleServer:
@@ -160,7 +148,8 @@ class SampleServer:
         if fault == "full_refused":  # as Alpha Vantage does for some symbols (see the client)
             fault = "error_invalid_call" if params.get("outputsize") == "full" else None
         if fault is None or fault in {"slow", "truncated", "cut", "poisoned"}:
-            return self.answers.answer(params, poisoned=fault == "poisoned"), fault
+            alter = poison if fault == "poisoned" else None
+            return self.answers.answer(params, alter=alter), fault
         if fault.startswith("http_"):
             return Reply(int(fault[5:]), "text/plain", b"upstream error"), fault
         if fault == "html":
@@ -224,35 +213,22 @@ class SampleServer:
         self.stop()
 
 
-def last_session_before(day: date) -> date:
-    """The last NYSE session before `day`."""
-    return sessions_between(day - timedelta(days=14), day - timedelta(days=1))[-1].date()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The server's command-line options; a variant adds its own before parsing."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", help="answer other keys with the invalid-key payload")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each reply")
     parser.add_argument(
-        "--synthetic", type=int, default=0, metavar="N",
-        help="also serve N distinct daily histories S0001... made from the bundled ones",
-    )
-    parser.add_argument(
-        "--recent", action="store_true",
-        help="move the synthetic histories to end on the last NYSE session before today",
-    )
-    parser.add_argument(
         "--fail", action="append", default=[], metavar="SYMBOL=FAULT",
         help=f"always answer SYMBOL with FAULT, one of: {', '.join(sorted(FAULTS))}",
     )
-    args = parser.parse_args()
-    provider = None
-    if args.synthetic:
-        today = datetime.now(UTC).date()
-        last = last_session_before(today) if args.recent else None
-        provider = SyntheticSample(args.synthetic, last_session=last)
-    server = SampleServer(provider, api_key=args.api_key, latency=args.latency, port=args.port)
+    return parser
+
+
+def serve(args: argparse.Namespace, answers: SampleAnswers | SeriesProvider | None = None) -> None:
+    """Serve until Ctrl-C, as the parsed options say, announcing the URL on the first line."""
+    server = SampleServer(answers, api_key=args.api_key, latency=args.latency, port=args.port)
     for item in args.fail:
         symbol, fault = item.split("=", 1)
         server.fail(symbol, fault, sticky=True)
@@ -263,6 +239,10 @@ def main() -> None:
         pass
     finally:
         server._httpd.server_close()
+
+
+def main() -> None:
+    serve(argument_parser(__doc__.split("\n\n")[0]).parse_args())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Alpha Vantage reports errors as HTTP 200 JSON bodies, even for ``datatype=csv``, so every body
 is classified on its keys and text: a good answer passes, anything else raises the
-`stock_assets.ingest.errors` exception that says what to do about it.
+`stock_assets.alphavantage.errors` exception that says what to do about it.
 """
 
 import base64
@@ -11,7 +11,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-from stock_assets.ingest.errors import (
+from stock_assets.alphavantage.api import CSV_HEADERS, SERIES_KEY
+from stock_assets.alphavantage.errors import (
     AlphaVantageError,
     InvalidApiKey,
     MalformedAnswer,
@@ -20,9 +21,6 @@ from stock_assets.ingest.errors import (
     SymbolRejected,
     Throttled,
 )
-
-SERIES_KEY = "Time Series (Daily)"
-CSV_HEADERS = (b"timestamp,open,high,low,close,", b"timestamp,open,high,low,close,adjusted_close,")
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def _check_csv(symbol: str, body: bytes) -> None:
         raise MalformedAnswer(symbol, "CSV body has no rows or rows of the wrong width")
 
 
-def check_answer(answer: Answer, *, secret: str = "") -> None:
+def validate_answer(answer: Answer, *, secret: str = "") -> None:
     """Raise the matching error unless the answer holds a daily price series.
 
     `secret` (the API key) is redacted from any text quoted in the error.

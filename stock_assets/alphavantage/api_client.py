@@ -1,4 +1,4 @@
-"""The Alpha Vantage client: one daily-series request per call, paced, retried and classified.
+"""The live Alpha Vantage client: one daily-series request per call, paced, retried and classified.
 
 The API key travels in the query string, so no URL with the key is ever logged, raised or
 stored: answers record the URL without it, and errors are raised outside the `except` block
@@ -14,23 +14,20 @@ import requests
 import requests.adapters
 import tenacity
 
-from stock_assets.ingest.answers import Answer, check_answer, redact
-from stock_assets.ingest.budget import RequestBudget
-from stock_assets.ingest.errors import (
+from stock_assets.alphavantage.answers import Answer, redact, validate_answer
+from stock_assets.alphavantage.api import DAILY, DAILY_ADJUSTED
+from stock_assets.alphavantage.budget import Budget
+from stock_assets.alphavantage.client import AlphaVantageClient
+from stock_assets.alphavantage.errors import (
     AlphaVantageError,
     HttpRefused,
-    NotInSample,
     QuotaExhausted,
-    SymbolRejected,
     Throttled,
     Unavailable,
 )
-from stock_assets.ingest.sample_source import DAILY, DAILY_ADJUSTED, SampleAdapter, sample_symbols
 from stock_assets.watchlist import validate_symbol
 
 log = logging.getLogger(__name__)
-OFFLINE_URL = "http://alphavantage-sample.offline/query"  # served in-process, never sent
-OFFLINE_SOURCE = "offline-sample"
 
 
 class _RedactFilter(logging.Filter):
@@ -59,24 +56,25 @@ logging.getLogger("urllib3.connectionpool").addFilter(_redactor)
 _MAY_BE_DAILY = re.compile(r"calls per day|call volume", re.IGNORECASE)
 
 
-class AlphaVantageClient:
-    """Fetches daily series; `offline()` builds one that answers from the bundled sample."""
+class AlphaVantageAPIClient(AlphaVantageClient):
+    """Asks Alpha Vantage (or any server speaking its API, at `base_url`) over HTTP."""
 
     def __init__(
         self,
         *,
         api_key: str,
         base_url: str,
-        budget: RequestBudget | None = None,
+        budget: Budget | None = None,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
         attempts: int = 5,
         backoff_seconds: float = 1.0,
         connections: int = 4,
+        source: str = "alphavantage",
     ):
         self._api_key = api_key
         self.base_url = base_url
-        self.source = OFFLINE_SOURCE if base_url == OFFLINE_URL else "alphavantage"
+        self.source = source
         self._budget = budget
         if session is None:
             session = requests.Session()
@@ -95,17 +93,10 @@ class AlphaVantageClient:
         if api_key:
             _redactor.secrets.add(api_key)
 
-    @classmethod
-    def offline(cls) -> "AlphaVantageClient":
-        session = requests.Session()
-        session.mount(OFFLINE_URL, SampleAdapter())
-        return cls(api_key="", base_url=OFFLINE_URL, session=session, attempts=1)
-
     def fetch_daily(
         self, symbol: str, *, adjusted: bool = False, outputsize: str = "full",
         datatype: str = "json",
     ) -> Answer:
-        """Fetch one symbol's daily series; raises an `AlphaVantageError` subclass on failure."""
         symbol = validate_symbol(symbol)
         params = {
             "function": DAILY_ADJUSTED if adjusted else DAILY,
@@ -159,19 +150,11 @@ class AlphaVantageClient:
             body=body,
         )
         try:
-            check_answer(answer, secret=self._api_key)
+            validate_answer(answer, secret=self._api_key)
         except QuotaExhausted:
             if self._budget is not None:
                 self._budget.mark_exhausted()
             raise
-        except SymbolRejected:
-            if self.source != OFFLINE_SOURCE:
-                raise
-            function = params["function"]
-            held = ", ".join(sample_symbols(function))
-            raise NotInSample(
-                symbol, held if function == DAILY else f"{function} for {held} only"
-            ) from None
         return answer
 
     @staticmethod

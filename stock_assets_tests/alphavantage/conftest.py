@@ -1,18 +1,15 @@
-"""Ingest test parts: the reference Alpha Vantage sample on disk and fast clients of the loopback
-server. Clients retry with millisecond backoff and no budget, so fault tests stay quick."""
+"""Alpha Vantage library test parts: the reference sample on disk and a database to hold a request
+budget (fast clients of the loopback server, `make_client`, are in the suite's conftest)."""
 
 import gzip
 import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from stock_assets.database.migrations import ensure_schema
-from stock_assets.ingest.client import AlphaVantageClient
-from stock_assets.ingest.sample_server import SampleServer
 
 # A copy of the reference sample (gzipped file by file, byte-exact; provenance in its README).
 _REFERENCE_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "alphavantage-sample"
@@ -34,23 +31,6 @@ def reference_sample(tmp_path_factory) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     return folder
-
-
-@pytest.fixture
-def make_client(sample_server: SampleServer) -> Callable[..., AlphaVantageClient]:
-    """Clients of the loopback server; keyword arguments override the fast test defaults."""
-
-    def make(**overrides) -> AlphaVantageClient:
-        options = {
-            "api_key": "test-key",
-            "base_url": sample_server.url,
-            "budget": None,
-            "attempts": 3,
-            "backoff_seconds": 0.001,
-        }
-        return AlphaVantageClient(**{**options, **overrides})
-
-    return make
 
 
 @pytest.fixture

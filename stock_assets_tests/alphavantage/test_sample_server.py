@@ -6,27 +6,14 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
 
 import pytest
 import requests
 
-from stock_assets.ingest.sample_server import (
-    FAULTS,
-    SampleServer,
-    last_session_before,
-    request_rate,
-    windows_over_limit,
-)
-from stock_assets.ingest.sample_source import (
-    DAILY,
-    SampleAnswers,
-    SyntheticSample,
-    bundled_series,
-    error_payload,
-)
-from stock_assets.prices.validate import clean_answer
-from stock_assets.trading_calendar import sessions_between
+from bench.synthetic_sample import SyntheticSample
+from stock_assets.alphavantage.api import DAILY
+from stock_assets.alphavantage.sample import SampleAnswers, error_payload
+from stock_assets.alphavantage.sample_server import FAULTS, SampleServer
 
 ERROR_FAULTS = sorted(f for f in FAULTS if f.startswith(("error_", "information_rate", "note_")))
 
@@ -177,7 +164,7 @@ def test_command_line_server_applies_its_options():
         [
             sys.executable,
             "-m",
-            "stock_assets.ingest.sample_server",
+            "stock_assets.alphavantage.sample_server",
             "--port",
             "0",
             "--api-key",
@@ -251,9 +238,9 @@ class _AllAtOnce(SampleAnswers):
         super().__init__()
         self.barrier = threading.Barrier(parties, timeout=30)
 
-    def answer(self, params, *, poisoned=False):
+    def answer(self, params, *, alter=None):
         self.barrier.wait()
-        return super().answer(params, poisoned=poisoned)
+        return super().answer(params, alter=alter)
 
 
 def test_requests_are_served_concurrently_and_each_arrival_is_logged():
@@ -266,24 +253,6 @@ def test_requests_are_served_concurrently_and_each_arrival_is_logged():
     assert len(arrivals) == len(server.requests) == 10
 
 
-def test_windows_over_limit_counts_one_window_per_request_too_many():
-    assert windows_over_limit([], 1.0, 2) == 0
-    assert windows_over_limit([0.0, 0.5, 0.99], 1.0, 2) == 1
-    assert windows_over_limit([0.0, 0.5, 1.0], 1.0, 2) == 0  # a window is [start, start + 1)
-    assert windows_over_limit([0.0] * 5, 1.0, 2) == 3
-    assert windows_over_limit([3.0, 0.0, 2.5, 0.2, 0.4], 1.0, 2) == 1  # order does not matter
-    paced = [i / 10 for i in range(600)]  # 10 per second for a minute
-    assert windows_over_limit(paced, 1.0, 10) == 0
-    assert windows_over_limit(paced, 1.0, 9) == len(paced) - 9
-    assert windows_over_limit(paced, 60.0, 600) == 0
-
-
-def test_request_rate_is_per_minute_from_first_to_last_arrival():
-    assert request_rate([]) == request_rate([1.0]) == request_rate([1.0, 1.0]) == 0
-    assert request_rate([i / 10 for i in range(601)]) == pytest.approx(600)
-    assert request_rate([0.0, 0.5, 1.0], per=1.0) == pytest.approx(2)
-
-
 def test_a_series_provider_is_served_beside_the_bundle():
     sample = SyntheticSample(3)
     with SampleServer(sample) as server:
@@ -294,82 +263,3 @@ def test_a_series_provider_is_served_beside_the_bundle():
         {"function": DAILY, "symbol": "S0002", "outputsize": "full"}
     ).body)
     assert synthetic["Meta Data"]["2. Symbol"] == "S0002"
-
-
-def _rows(payload: dict) -> dict[str, tuple[float, ...]]:
-    return {d: tuple(float(v) for v in row.values()) for d, row in payload[SERIES].items()}
-
-
-def test_synthetic_histories_are_distinct_rescaled_copies_of_the_bundled_ones():
-    sample = SyntheticSample(12)
-    assert sample.symbols[:2] == ["S0001", "S0002"] and len(set(sample.symbols)) == 12
-    payloads = {s: sample(DAILY, s) for s in sample.symbols}
-    assert len({json.dumps(p[SERIES], sort_keys=True) for p in payloads.values()}) == 12
-    for symbol, payload in payloads.items():
-        base = bundled_series(DAILY, sample.base(symbol))
-        assert list(payload[SERIES]) == list(base[SERIES])  # the same trading days
-        factor = sample.factor(symbol)
-        assert 0.5 <= factor <= 2
-        for (day, row), original in zip(_rows(payload).items(), _rows(base).values(), strict=True):
-            open_, high, low, close, volume = row
-            assert high >= max(open_, close, low) and low <= min(open_, close), (symbol, day)
-            assert row[:4] == pytest.approx([v * factor for v in original[:4]], abs=6e-5)
-            assert original[4] * 0.9 - 1 <= volume <= original[4] * 1.1 + 1
-        first = next(iter(payload[SERIES].values()))
-        assert all(len(v.split(".")[1]) == 4 for v in list(first.values())[:4])
-        assert str(int(first["5. volume"])) == first["5. volume"]
-    assert sample(DAILY, "S0013") is None and sample("TIME_SERIES_DAILY_ADJUSTED", "S0001") is None
-    assert SyntheticSample(12)(DAILY, "S0007") == payloads["S0007"]  # reproducible
-
-
-def test_synthetic_histories_move_to_a_recent_session_and_can_be_served_as_of_a_day():
-    last = last_session_before(datetime.now(UTC).date())
-    assert last < datetime.now(UTC).date()
-    sample = SyntheticSample(2, last_session=last)
-    payload = sample("TIME_SERIES_DAILY", "S0001")
-    days = [date.fromisoformat(d) for d in payload[SERIES]]
-    assert days[0] == last and payload["Meta Data"]["3. Last Refreshed"] == last.isoformat()
-    assert sorted(days) == list(sessions_between(days[-1], days[0]).date)
-    base = bundled_series(DAILY, sample.base("S0001"))
-    assert len(days) == len(base[SERIES])
-    before = sessions_between(date(last.year - 1, 1, 1), last)[-2].date()
-    sample.as_of = before
-    earlier = sample(DAILY, "S0001")
-    assert earlier["Meta Data"]["3. Last Refreshed"] == before.isoformat()
-    assert list(earlier[SERIES].items()) == list(payload[SERIES].items())[1:]
-    with pytest.raises(ValueError, match="not an NYSE session"):
-        SyntheticSample(1, last_session=date(2024, 12, 25))(DAILY, "S0001")
-
-
-def test_synthetic_answers_clean_without_quarantine_through_the_client(sample_server, make_client):
-    sample = SyntheticSample(5, last_session=last_session_before(datetime.now(UTC).date()))
-    sample_server.answers = SampleAnswers(provider=sample)
-    client = make_client()
-    for symbol in sample.symbols:
-        cleaned = clean_answer(client.fetch_daily(symbol, outputsize="full"))
-        assert cleaned.quarantine.empty, symbol
-        assert len(cleaned.clean) == len(bundled_series(DAILY, sample.base(symbol))[SERIES])
-    compact = client.fetch_daily("S0001", outputsize="compact")
-    assert len(json.loads(compact.body)[SERIES]) == 100
-    assert [a.outputsize for a in sample_server.arrivals()] == ["full"] * 5 + ["compact"]
-
-
-@pytest.mark.slow
-def test_command_line_server_serves_recent_synthetic_symbols():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stock_assets.ingest.sample_server", "--port", "0",
-         "--synthetic", "3", "--recent"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
-        query = {"function": DAILY, "outputsize": "compact"}
-        answer = requests.get(url, params={**query, "symbol": "S0003"}, timeout=10).json()
-        last = last_session_before(datetime.now(UTC).date()).isoformat()
-        assert answer["Meta Data"]["3. Last Refreshed"] == last
-        assert next(iter(answer[SERIES])) == last
-        assert requests.get(url, params={**query, "symbol": "FB"}, timeout=10).status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

@@ -1,4 +1,5 @@
-"""`check_answer` classifies every real payload; `Answer` records survive storage byte for byte."""
+"""`validate_answer` classifies every real payload; `Answer` records survive storage byte for
+byte."""
 
 import base64
 import hashlib
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stock_assets.ingest.answers import Answer, check_answer, redact
-from stock_assets.ingest.errors import (
+from stock_assets.alphavantage.answers import Answer, redact, validate_answer
+from stock_assets.alphavantage.errors import (
     AlphaVantageError,
     InvalidApiKey,
     MalformedAnswer,
@@ -17,7 +18,7 @@ from stock_assets.ingest.errors import (
     SymbolRejected,
     Throttled,
 )
-from stock_assets.ingest.sample_source import SAMPLE_DATA, error_payload
+from stock_assets.alphavantage.sample import SAMPLE_DATA, error_payload
 
 # Every bundled payload, answered to a TIME_SERIES_DAILY request, and what it must become.
 BUNDLED_ERRORS = {
@@ -48,7 +49,7 @@ def make_answer(body: bytes, *, datatype: str = "json", symbol: str = "IBM") -> 
 
 def classify(body: bytes, *, datatype: str = "json", api_key: str = "") -> AlphaVantageError:
     with pytest.raises(AlphaVantageError) as caught:
-        check_answer(make_answer(body, datatype=datatype), secret=api_key)
+        validate_answer(make_answer(body, datatype=datatype), secret=api_key)
     return caught.value
 
 
@@ -184,7 +185,7 @@ def test_a_json_series_answered_to_a_csv_request_is_malformed(reference_sample):
     ],
 )
 def test_real_series_pass(reference_sample, name, datatype):
-    check_answer(make_answer((reference_sample / name).read_bytes(), datatype=datatype))
+    validate_answer(make_answer((reference_sample / name).read_bytes(), datatype=datatype))
 
 
 def test_leading_whitespace_before_an_error_object_is_still_classified_for_csv():

@@ -3,16 +3,10 @@
 import json
 
 import pytest
-import requests
 
-from stock_assets.ingest.client import OFFLINE_URL, AlphaVantageClient
-from stock_assets.ingest.errors import NotInSample
-from stock_assets.ingest.sample_source import (
-    COMPACT_ROWS,
-    DAILY,
-    DAILY_ADJUSTED,
+from stock_assets.alphavantage.api import COMPACT_ROWS, DAILY, DAILY_ADJUSTED
+from stock_assets.alphavantage.sample import (
     SAMPLE_DATA,
-    SampleAdapter,
     SampleAnswers,
     bundled_series,
     error_payload,
@@ -120,42 +114,3 @@ def test_query_params_flattens_to_the_last_value():
     url = "http://x/query?function=TIME_SERIES_DAILY&symbol=A&symbol=BRK.B&apikey=a%26b"
     assert query_params(url) == {"function": DAILY, "symbol": "BRK.B", "apikey": "a&b"}
     assert query_params("http://x/query") == {}
-
-
-def test_adapter_answers_a_plain_requests_session(reference_sample):
-    session = requests.Session()
-    session.mount(OFFLINE_URL, SampleAdapter())
-    response = session.get(
-        OFFLINE_URL, params=daily_params("AAPL", outputsize="full", datatype="csv"), timeout=1
-    )
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == "application/x-download"
-    assert response.content == (reference_sample / "csv" / "daily_AAPL.csv").read_bytes()
-    assert response.url.startswith(OFFLINE_URL)
-
-
-def test_offline_client_serves_the_sample_without_a_key(reference_sample):
-    answer = AlphaVantageClient.offline().fetch_daily("AAPL", outputsize="compact")
-    assert answer.source == "offline-sample"
-    compact = reference_sample / "TIME_SERIES_DAILY" / "AAPL.compact.json"
-    assert answer.body == compact.read_bytes()
-    assert answer.url == (
-        f"{OFFLINE_URL}?function=TIME_SERIES_DAILY&symbol=AAPL&outputsize=compact&datatype=json"
-    )
-
-
-@pytest.mark.parametrize(
-    ("symbol", "adjusted", "holds"),
-    [
-        ("NVDA", False, "holds AAPL, FB, GOOG, IBM, MSFT;"),
-        ("IBM", True, "holds TIME_SERIES_DAILY_ADJUSTED for AAPL, MSFT only;"),
-    ],
-)
-def test_offline_client_names_a_symbol_the_sample_lacks(symbol, adjusted, holds):
-    """Offline, Alpha Vantage is never asked, so its "Invalid API call" would mislead."""
-    with pytest.raises(NotInSample) as raised:
-        AlphaVantageClient.offline().fetch_daily(symbol, adjusted=adjusted)
-    message = str(raised.value)
-    assert message.startswith(f"{symbol} is not in the offline sample, which {holds}")
-    assert f"set ALPHAVANTAGE_API_KEY to fetch {symbol} for real" in message
-    assert "Please retry" not in message and not raised.value.retryable
