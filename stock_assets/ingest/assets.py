@@ -1,6 +1,7 @@
 """The raw-quotes asset: each symbol's Alpha Vantage answer, verbatim, with how it was fetched."""
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -40,6 +41,49 @@ def _failure(errors: dict[str, AlphaVantageError], stored: int) -> dg.Failure:
     )
 
 
+def _plan(
+    alphavantage: AlphaVantageResource, history_store: StoredAssets, symbols: list[str]
+) -> dict[str, str]:
+    """Each symbol's outputsize; the stored history is read only when it can change the answer."""
+    today = datetime.now(UTC).date()
+    full_allowed = alphavantage.full_history or alphavantage.premium or alphavantage.offline
+    return {
+        symbol: choose_outputsize(
+            symbol,
+            last_stored_trade_date(history_store, symbol) if full_allowed else None,
+            today,
+            full_allowed=full_allowed,
+        )
+        for symbol in symbols
+    }
+
+
+def _fetcher(
+    alphavantage: AlphaVantageResource, sizes: dict[str, str], partial: dict[str, str]
+) -> Callable[[str], dict]:
+    """Fetches one symbol's answer as the record that gets stored (its body held once, not
+    twice); a symbol whose full history is refused gets compact, noted in `partial`."""
+    client = alphavantage.get_client()
+    request = {"adjusted": alphavantage.premium, "datatype": alphavantage.datatype}
+
+    def fetch(symbol: str) -> dict:
+        try:
+            return client.fetch_daily(symbol, outputsize=sizes[symbol], **request).to_record()
+        except SymbolRejected as refused:
+            if sizes[symbol] != "full":
+                raise
+            # Alpha Vantage answers "Invalid API call" to outputsize=full for some symbols whose
+            # compact answer works (RomelTorres/alpha_vantage#173, #183): take the last 100 days.
+            record = client.fetch_daily(symbol, outputsize="compact", **request).to_record()
+            partial[symbol] = record["partial_history"] = (
+                f"outputsize=full was refused ({refused.detail}); compact (the last 100 days) "
+                f"was fetched instead, so the history is partial"
+            )
+            return record
+
+    return fetch
+
+
 def build_raw_quotes(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The raw-quotes asset, one partition per watchlist symbol."""
     return dg.asset(
@@ -70,39 +114,9 @@ def raw_quotes(
     quota sensor asks for the rest after the reset; other failures fail the run, naming them.
     """
     context.log.info(alphavantage.describe())
-    client = alphavantage.get_client()
-    today = datetime.now(UTC).date()
-    full_allowed = alphavantage.full_history or alphavantage.premium or alphavantage.offline
     symbols = context.partition_keys
-    sizes = {  # the stored history is read only when it can change the answer
-        symbol: choose_outputsize(
-            symbol,
-            last_stored_trade_date(history_store, symbol) if full_allowed else None,
-            today,
-            full_allowed=full_allowed,
-        )
-        for symbol in symbols
-    }
-
-    request = {"adjusted": alphavantage.premium, "datatype": alphavantage.datatype}
     partial: dict[str, str] = {}
-
-    def fetch(symbol: str) -> dict:
-        """The answer as the record that gets stored: its body is held once, not twice."""
-        try:
-            return client.fetch_daily(symbol, outputsize=sizes[symbol], **request).to_record()
-        except SymbolRejected as refused:
-            if sizes[symbol] != "full":
-                raise
-            # Alpha Vantage answers "Invalid API call" to outputsize=full for some symbols whose
-            # compact answer works (RomelTorres/alpha_vantage#173, #183): take the last 100 days.
-            record = client.fetch_daily(symbol, outputsize="compact", **request).to_record()
-            partial[symbol] = record["partial_history"] = (
-                f"outputsize=full was refused ({refused.detail}); compact (the last 100 days) "
-                f"was fetched instead, so the history is partial"
-            )
-            return record
-
+    fetch = _fetcher(alphavantage, _plan(alphavantage, history_store, symbols), partial)
     progress = Progress(context.log, len(symbols))
 
     def fetched(symbol: str, record: dict, done: int) -> None:

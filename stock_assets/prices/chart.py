@@ -132,33 +132,9 @@ def _compressed_png(rgba: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = None) -> PriceChart:
-    """Chart one symbol's cleaned history (sorted by day) and mark its splits, suspected
-    splits, dividends and quarantined days (see `chart_markers`)."""
-    # Imported here: matplotlib takes most of a second to import, and loading the code
-    # location (every run, every `dagster dev` reload) should not wait for it.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    symbol = str(history["symbol"].iloc[0]) if len(history) else "?"
-    markers = chart_markers(history, quarantine)
-    has_adjusted = "adjusted_close" in history.columns and history["adjusted_close"].notna().any()
-    title = f"{symbol} close and adjusted close" if has_adjusted else f"{symbol} close"
-
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
-    canvas = FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    shown = _thinned(history)
-    days = shown["trade_date"].astype("datetime64[s]").to_numpy()
-    axes.plot(days, shown["close"].to_numpy(), color=CLOSE_COLOR, linewidth=1, label="close")
-    if has_adjusted:
-        axes.plot(
-            days,
-            shown["adjusted_close"].to_numpy(),
-            color=ADJUSTED_COLOR,
-            linewidth=1,
-            label="adjusted close",
-        )
+def _mark(axes, history: pd.DataFrame, markers: ChartMarkers) -> None:
+    """Splits and suspected splits as dashed lines with their ratio, dividends as triangles on
+    the close, quarantined days as ticks along the bottom."""
     close_on = pd.Series(history["close"].to_numpy(), index=_days(history["trade_date"]))
     for kind, color, found in [
         ("split", SPLIT_COLOR, markers.splits),
@@ -190,6 +166,36 @@ def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = 
             linewidth=1.2,
             label="quarantined",
         )
+
+
+def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = None) -> PriceChart:
+    """Chart one symbol's cleaned history (sorted by day) and mark its splits, suspected
+    splits, dividends and quarantined days (see `chart_markers`)."""
+    # Imported here: matplotlib takes most of a second to import, and loading the code
+    # location (every run, every `dagster dev` reload) should not wait for it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    symbol = str(history["symbol"].iloc[0]) if len(history) else "?"
+    markers = chart_markers(history, quarantine)
+    has_adjusted = "adjusted_close" in history.columns and history["adjusted_close"].notna().any()
+    title = f"{symbol} close and adjusted close" if has_adjusted else f"{symbol} close"
+
+    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
+    canvas = FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    shown = _thinned(history)
+    days = shown["trade_date"].astype("datetime64[s]").to_numpy()
+    axes.plot(days, shown["close"].to_numpy(), color=CLOSE_COLOR, linewidth=1, label="close")
+    if has_adjusted:
+        axes.plot(
+            days,
+            shown["adjusted_close"].to_numpy(),
+            color=ADJUSTED_COLOR,
+            linewidth=1,
+            label="adjusted close",
+        )
+    _mark(axes, history, markers)
     axes.set_title(title, fontsize=9)
     axes.tick_params(labelsize=7)
     axes.grid(color="#d9d9d9", linewidth=0.5)

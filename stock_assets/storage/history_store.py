@@ -54,7 +54,8 @@ def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, sha2
 
 @dataclass(frozen=True)
 class StoredValue:
-    """A partition's value as stored: the value, the object's key and the version read."""
+    """A partition's value as stored: the value, the object's key and the version read (its URI
+    and SHA-256 are the lineage of whatever is made from it; its ETag the base of an update)."""
 
     value: Any
     key: str

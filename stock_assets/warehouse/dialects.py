@@ -46,7 +46,6 @@ class Dialect(ABC):
     def analyze(self, connection: sa.Connection, table: sa.Table) -> None:
         ...
 
-    @abstractmethod
     def write_rows(
         self,
         connection: sa.Connection,
@@ -54,6 +53,14 @@ class Dialect(ABC):
         batches: Iterable[SymbolRows],
         loaded_at: datetime | None,
     ) -> int:
+        """Append the batches' rows to `table` and return how many: with their lineage when
+        `loaded_at` is given, else only `STAGED_COLUMNS`."""
+        columns = COLUMNS if loaded_at is not None else STAGED_COLUMNS
+        return self._append(connection, table, columns, batches, loaded_at)
+
+    @abstractmethod
+    def _append(self, connection: sa.Connection, table: sa.Table, columns: list[str],
+                batches: Iterable[SymbolRows], loaded_at: datetime | None) -> int:
         ...
 
     @abstractmethod
@@ -81,16 +88,8 @@ class SQLite(Dialect):
     def analyze(self, connection: sa.Connection, table: sa.Table) -> None:
         """Give the planner a temporary table's size (needless here)."""
 
-    def write_rows(
-        self,
-        connection: sa.Connection,
-        table: sa.Table,
-        batches: Iterable[SymbolRows],
-        loaded_at: datetime | None,
-    ) -> int:
-        """Append the batches' rows to `table` and return how many: with their lineage when
-        `loaded_at` is given, else only `STAGED_COLUMNS`. One executemany."""
-        columns = COLUMNS if loaded_at is not None else STAGED_COLUMNS
+    def _append(self, connection, table, columns, batches, loaded_at) -> int:
+        """One executemany."""
         records = [
             dict(zip(columns, record, strict=True))
             for rows in batches
@@ -138,17 +137,8 @@ class Postgres(Dialect):
         automatically."""
         connection.exec_driver_sql(f"ANALYZE {table.name}")
 
-    def write_rows(
-        self,
-        connection: sa.Connection,
-        table: sa.Table,
-        batches: Iterable[SymbolRows],
-        loaded_at: datetime | None,
-    ) -> int:
-        """Append the batches' rows to `table` and return how many: with their lineage when
-        `loaded_at` is given, else only `STAGED_COLUMNS`. Binary COPY, streamed while the
-        batches are built."""
-        columns = COLUMNS if loaded_at is not None else STAGED_COLUMNS
+    def _append(self, connection, table, columns, batches, loaded_at) -> int:
+        """Binary COPY, streamed while the batches are built."""
         counted = _Counted(batches)
         chunks = (
             chunk

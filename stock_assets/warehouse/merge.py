@@ -78,31 +78,27 @@ def stage_and_merge(
     return merged
 
 
+def _temporary(name: str, *columns: sa.Column) -> sa.Table:
+    """A table of this transaction's alone (dropped with it), never shared."""
+    return sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
 def _staging_table() -> sa.Table:
-    """Temporary, per transaction, never shared; no index: the merge reads it whole, once."""
-    return sa.Table("daily_prices_staging", sa.MetaData(), *price_columns(), prefixes=["TEMPORARY"])
+    """No index: the merge reads it whole, once."""
+    return _temporary("daily_prices_staging", *price_columns())
 
 
 def _staged_lineage_table() -> sa.Table:
     """The lineage of each merged symbol, once per symbol rather than once per row."""
-    return sa.Table(
-        "daily_prices_staging_lineage",
-        sa.MetaData(),
-        sa.Column("symbol", sa.String(10), primary_key=True),
-        *lineage_columns(),
-        prefixes=["TEMPORARY"],
-    )
+    symbol = sa.Column("symbol", sa.String(10), primary_key=True)
+    return _temporary("daily_prices_staging_lineage", symbol, *lineage_columns())
 
 
 def _changes_table() -> sa.Table:
     """The staged rows that differ from the table, and the table's rows that were not staged."""
-    return sa.Table(
-        "daily_prices_changes",
-        sa.MetaData(),
-        *(sa.Column(c.name, c.type) for c in price_columns()),  # NULL values: a deleted row
-        sa.Column("change", sa.String(6), nullable=False),
-        prefixes=["TEMPORARY"],
-    )
+    values = (sa.Column(c.name, c.type) for c in price_columns())  # NULL values: a deleted row
+    change = sa.Column("change", sa.String(6), nullable=False)
+    return _temporary("daily_prices_changes", *values, change)
 
 
 def _merge(

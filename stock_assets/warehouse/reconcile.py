@@ -1,5 +1,6 @@
 """Does the table hold exactly what the object store holds? Count, checksum, first differences."""
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,13 +25,9 @@ class Reconciliation:
         return self.table_rows == self.stored_rows and self.table_checksum == self.stored_checksum
 
     def as_metadata(self) -> dict:
-        return {
-            "table_rows": self.table_rows,
-            "stored_rows": self.stored_rows,
-            "table_checksum": self.table_checksum,
-            "stored_checksum": self.stored_checksum,
-            "first_differing_days": first_few(self.differing_days, SHOWN_DIFFERENCES) or "none",
-        }
+        figures = dataclasses.asdict(self)
+        days = figures.pop("differing_days")
+        return {**figures, "first_differing_days": first_few(days, SHOWN_DIFFERENCES) or "none"}
 
 
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
