@@ -1,6 +1,10 @@
 """Issue 7 as a person sees it: `dagster dev` on the offline defaults, the asset graph open with
 every asset in view, one partition launched by clicking in a real Chromium, and the cleaned
-prices' one materialization of that symbol carrying its figures and its price chart."""
+prices' one materialization of that symbol carrying its figures and its price chart.
+
+Over 300 lines: one long user session (start, click, wait, read) and the helpers that drive a
+real browser through it.
+"""
 
 import base64
 import contextlib

@@ -1,5 +1,9 @@
 """`stock-assets materialize` as a user runs it: a subprocess, in a fresh folder, with only the
-variables the test sets; and the check outcomes it prints, phrased from real check evaluations."""
+variables the test sets; and the check outcomes it prints, phrased from real check evaluations.
+
+Over 300 lines: one subprocess run per documented variable and outcome, each read from its
+printed lines.
+"""
 
 import re
 import subprocess

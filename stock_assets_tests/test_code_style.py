@@ -110,3 +110,22 @@ def test_no_asset_function_takes_the_io_manager():
                 if argument.arg == "io_manager" or "IOManager" in annotation:
                     takes.append(f"{path.name}:{node.name}({argument.arg})")
     assert takes == []
+
+
+def test_modules_and_functions_stay_short():
+    """A module over 300 lines says why at its top ("Over 300 lines: ..."); no function outside
+    the tests is over 60 lines: each reads on one screen."""
+    long_modules, long_functions = [], []
+    for root in ("stock_assets", "bench", "stock_assets_tests"):
+        for path in sorted((ROOT / root).rglob("*.py")):
+            text = path.read_text()
+            docstring = ast.get_docstring(ast.parse(text)) or ""
+            if text.count("\n") > 300 and "Over 300 lines:" not in docstring:
+                long_modules.append(str(path.relative_to(ROOT)))
+            if root == "stock_assets_tests":
+                continue
+            for node in ast.walk(ast.parse(text)):
+                is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                if is_function and node.end_lineno - node.lineno + 1 > 60:
+                    long_functions.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert long_modules == [] and long_functions == []

@@ -6,6 +6,9 @@ called over gRPC, and the migration Job's command is run against a fresh Postgre
 What cannot be replayed on a host is checked from the text instead: the base image's Python is
 this interpreter's (same minor version, asserted), and accounts (`useradd`) and ownership
 (`chown`) are read, not executed.
+
+Over 300 lines: replaying a Dockerfile without Docker needs its own small interpreter of the
+recipe, kept next to the tests it serves.
 """
 
 import importlib.metadata

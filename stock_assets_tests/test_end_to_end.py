@@ -1,4 +1,8 @@
-"""The whole product on its production path: loopback Alpha Vantage, S3 on moto, Postgres."""
+"""The whole product on its production path: loopback Alpha Vantage, S3 on moto, Postgres.
+
+Over 300 lines: each test drives the product through servers it starts itself, and says
+what it saw in full; the set-up is most of the test.
+"""
 
 import json
 import os

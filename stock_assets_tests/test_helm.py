@@ -1,7 +1,11 @@
 """The Kubernetes deployment, validated offline: our chart rendered and linted by Helm's own engine
 (helm-python-sdk binds Helm 4's Go SDK, no cluster contacted), every manifest checked against the
 Kubernetes schemas kubernetes-validate ships, and helm/values.yaml checked against the values
-schema of the official Dagster chart (vendored in stock_assets_tests/data/, with its source)."""
+schema of the official Dagster chart (vendored in stock_assets_tests/data/, with its source).
+
+Over 300 lines: the chart, every manifest and the values are each validated by a different
+engine, set up here.
+"""
 
 import ipaddress
 import json

@@ -1,5 +1,8 @@
 """`AlphaVantageAPIClient` against the loopback server: answers, retries, classification, the
-budget, symbol validation, and the API key kept out of every error, log line and stored record."""
+budget, symbol validation, and the API key kept out of every error, log line and stored record.
+
+Over 300 lines: one test per real answer, fault and error class the client must tell apart.
+"""
 
 import json
 import logging

@@ -1,4 +1,8 @@
-"""The atomic IO manager through Dagster itself, on a local folder and on S3 (moto's server)."""
+"""The atomic IO manager through Dagster itself, on a local folder and on S3 (moto's server).
+
+Over 300 lines: each behaviour is run through Dagster on both backends, with the assets that
+exercise it defined beside it.
+"""
 
 import json
 
