@@ -22,7 +22,6 @@ from stock_assets.storage.history_store import HistoryStore
 from stock_assets.storage.io_manager import AtomicIOManager
 from stock_assets.storage.resources import ObjectStoreResource
 from stock_assets.warehouse.assets import build_daily_prices_table
-from stock_assets.warehouse.checks import build_table_check
 from stock_assets.watchlist import build_symbol_partitions
 
 
@@ -83,7 +82,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # per asset: a process per step would only add Python start-ups (13.9 s against 4.2 s
         # for `dagster asset materialize` of one symbol), never parallelism. Pools still apply.
         executor=dg.in_process_executor,
-        asset_checks=[build_table_check(assets[-1])],
         jobs=build_jobs(partitions),
         schedules=[
             build_refresh_schedule(
@@ -109,4 +107,3 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 settings = Settings.from_env()
 defs = build_definitions(settings)
 ASSETS = list(defs.assets or [])
-CHECKS = list(defs.asset_checks or [])

@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.definitions import ASSETS
 from stock_assets_tests import real_answers
 from stock_assets_tests.helpers import make_resources
 
@@ -47,7 +47,7 @@ def run(folder: Path, base_url: str, entry: dict, backend: dict) -> dict:
         datatype=entry["datatype"],
     )
     with dg.instance_for_test() as instance:
-        result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+        result = dg.materialize(ASSETS, resources=resources, instance=instance,
                                 partition_key=entry["symbol"], raise_on_error=False)
     evaluations = result.get_asset_check_evaluations()
     store = resources["object_store"].get_store()

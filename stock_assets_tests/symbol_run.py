@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.alphavantage.sample import SampleAnswers
 from stock_assets.alphavantage.sample_server import SampleServer
-from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.definitions import ASSETS
 from stock_assets_tests.helpers import loopback_resources
 
 
@@ -48,7 +48,7 @@ def main() -> None:
     answers = SampleAnswers(extra={(DAILY_ADJUSTED, args.symbol): payload})
     with SampleServer(answers) as server, dg.instance_for_test() as instance:
         result = dg.materialize(
-            [*ASSETS, *CHECKS],
+            ASSETS,
             resources=(resources := loopback_resources(args.tmp, server, premium=True, **backend)),
             instance=instance,
             partition_key=args.symbol,

@@ -1,14 +1,17 @@
 """The `daily_prices` table asset: the cleaned histories, served from the database."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import dagster as dg
 
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
+from stock_assets.check_results import check_results_by_partition
 from stock_assets.database.resource import DatabaseResource
 from stock_assets.progress import Progress
 from stock_assets.storage.history_store import StoredValue
+from stock_assets.warehouse.checks import table_check_spec, table_matches_stored_prices
 from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
 
 # Loaded on every NYSE weekday between 16:00 (the close) and 20:00 New York time.
@@ -33,6 +36,7 @@ def build_daily_prices_table(
         code_version="1",
         automation_condition=FOLLOW_UPSTREAM,
         freshness_policy=FRESH_AFTER_CLOSE,
+        check_specs=[table_check_spec(partitions)],
     )(daily_prices_table)
 
 
@@ -40,10 +44,11 @@ def daily_prices_table(
     context: dg.AssetExecutionContext,
     cleaned_daily_prices: dict[str, StoredValue],
     database: DatabaseResource,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult | dg.Output | dg.AssetCheckEvaluation]:
     """Table `daily_prices` (primary key symbol, trade_date): each symbol's rows made equal to its
     cleaned history in one transaction; re-running writes nothing. Each row records the stored
-    object it came from and that object's checksum (its lineage)."""
+    object it came from and that object's checksum (its lineage). Once committed, the table is
+    read back and reconciled with the histories (`table_matches_stored_prices`)."""
     engine = database.get_engine()
     histories = {symbol: stored.value for symbol, stored in cleaned_daily_prices.items()}
     lineage = {
@@ -77,12 +82,17 @@ def daily_prices_table(
             ]
         ),
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **stats.as_metadata(),
             "database": database.describe(),
             "schema_revision": database.schema_revision(),
             "summary": summary,
         }
+    )
+    # Recorded by now (a result is handled when yielded), so each check names its symbol's
+    # materialization.
+    yield from check_results_by_partition(
+        context, table_matches_stored_prices(engine, histories)
     )
 

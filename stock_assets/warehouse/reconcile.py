@@ -44,11 +44,33 @@ def checksum(frame: pd.DataFrame) -> str:
     return f"{int(hashes.sum(dtype='uint64')):016x}"
 
 
-def table_rows(engine: sa.Engine, symbol: str) -> pd.DataFrame:
-    columns = [daily_prices.c.trade_date, *(daily_prices.c[c] for c in VALUE_COLUMNS)]
-    query = sa.select(*columns).where(daily_prices.c.symbol == symbol)
+# Symbols per query: a batch of thousands reads back in a few statements, not one per symbol.
+SYMBOLS_PER_QUERY = 500
+
+
+def table_rows_by_symbol(engine: sa.Engine, symbols: list[str]) -> dict[str, pd.DataFrame]:
+    """The table's rows of each symbol (an empty frame for one with none), read in a few
+    queries, as plain tuples: building Row objects per row cost more than the comparison."""
+    columns = ["trade_date", *VALUE_COLUMNS]
+    selected = [daily_prices.c.symbol, *(daily_prices.c[c] for c in columns)]
+    frames = []
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=["trade_date", *VALUE_COLUMNS])
+        for start in range(0, len(symbols), SYMBOLS_PER_QUERY):
+            wanted = symbols[start : start + SYMBOLS_PER_QUERY]
+            query = sa.select(*selected).where(daily_prices.c.symbol.in_(wanted))
+            rows = connection.execute(query).tuples().all()
+            frames.append(pd.DataFrame.from_records(rows, columns=["symbol", *columns]))
+    every = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["symbol", *columns]
+    )
+    grouped = {s: f.drop(columns="symbol") for s, f in every.groupby("symbol", sort=False)}
+    empty = pd.DataFrame(columns=columns)
+    return {symbol: grouped.get(symbol, empty) for symbol in symbols}
+
+
+def table_rows(engine: sa.Engine, symbol: str) -> pd.DataFrame:
+    """One symbol's rows of the table."""
+    return table_rows_by_symbol(engine, [symbol])[symbol]
 
 
 def reconcile(table: pd.DataFrame, stored: pd.DataFrame) -> Reconciliation:

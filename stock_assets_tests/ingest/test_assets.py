@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.definitions import ASSETS
 from stock_assets.ingest.quota import (
     EXHAUSTED_TAG,
     QUOTA_DAY_TAG,
@@ -25,7 +25,7 @@ def _run(tmp_path, sample_server, instance, **overrides) -> dg.ExecuteInProcessR
         tmp_path, sample_server, **{"max_concurrent_requests": 1, **overrides}
     )
     return dg.materialize(
-        [*ASSETS, *CHECKS], resources=resources, instance=instance,
+        ASSETS, resources=resources, instance=instance,
         tags=ALL_FIVE, raise_on_error=False,
     )
 
@@ -103,7 +103,7 @@ def test_the_next_fetch_plan_knows_the_last_stored_day(
     resources = loopback_resources(tmp_path, sample_server, **backend)
     history_store = resources["history_store"]
     assert last_stored_trade_date(history_store, "AAPL") is None
-    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance, **run)
+    result = dg.materialize(ASSETS, resources=resources, instance=instance, **run)
     assert result.success
     assert last_stored_trade_date(history_store, "AAPL") == date(2013, 3, 1)
     assert last_stored_trade_date(history_store, "NOPE") is None
@@ -131,7 +131,7 @@ def test_a_symbol_refused_full_history_gets_compact_and_says_the_history_is_part
     compact answer works: one retry with compact, recorded (issue 12 item 9)."""
     sample_server.fail("AAPL", "full_refused", sticky=True)
     resources = loopback_resources(tmp_path, sample_server, **backend)
-    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+    result = dg.materialize(ASSETS, resources=resources, instance=instance,
                             partition_key="AAPL")
     assert result.success
     assert [(r["outputsize"]) for r in sample_server.requests] == ["full", "compact"]
@@ -145,7 +145,7 @@ def test_a_symbol_refused_full_history_gets_compact_and_says_the_history_is_part
 def test_answers_can_be_requested_as_csv(tmp_path, sample_server, instance, backend):
     """ALPHAVANTAGE_DATATYPE=csv: the same rows land as from JSON (issue 12 item 10)."""
     resources = loopback_resources(tmp_path, sample_server, datatype="csv", **backend)
-    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+    result = dg.materialize(ASSETS, resources=resources, instance=instance,
                             partition_key="MSFT")
     assert result.success
     assert {r["datatype"] for r in sample_server.requests} == {"csv"}

@@ -7,7 +7,7 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
-from stock_assets.definitions import ASSETS, CHECKS, defs
+from stock_assets.definitions import ASSETS, defs
 from stock_assets.ingest.budget import quota_day
 from stock_assets.ingest.quota import QUOTA_DAY_TAG, materialized_by_run
 from stock_assets.ingest.sensors import RESUMES_TAG
@@ -86,7 +86,7 @@ def test_symbols_fetched_since_by_another_run_are_not_requested(instance, resour
 
 
 def test_no_request_without_a_quota_stopped_run(instance, resources):
-    dg.materialize([*ASSETS, *CHECKS], resources=resources(requests_per_day=0),
+    dg.materialize(ASSETS, resources=resources(requests_per_day=0),
                    instance=instance, partition_key="AAPL")
     tick = _tick(instance)
     assert tick.run_requests == []

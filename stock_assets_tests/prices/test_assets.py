@@ -19,7 +19,7 @@ from dagster._core.storage.asset_check_execution_record import (
 
 from stock_assets.alphavantage.sample import SampleAnswers
 from stock_assets.alphavantage.sample_server import POISONED_ROWS
-from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.definitions import ASSETS
 from stock_assets.prices.checks import CHECK_NAMES as CLEANED_CHECKS
 from stock_assets_tests.helpers import loopback_resources
 from stock_assets_tests.prices.sample import SYMBOLS
@@ -36,7 +36,7 @@ def _stored(tmp_path, name: str, ext: str) -> pd.DataFrame:
 
 def test_real_aapl_is_clean_and_its_two_splits_are_flagged(tmp_path, sample_server):
     result = dg.materialize(
-        [*ASSETS, *CHECKS],
+        ASSETS,
         resources=loopback_resources(tmp_path, sample_server),
         partition_key="AAPL",
     )
@@ -59,7 +59,7 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
 ):
     sample_server.fail("AAPL", "poisoned")
     result = dg.materialize(
-        [*ASSETS, *CHECKS],
+        ASSETS,
         resources=loopback_resources(tmp_path, sample_server),
         partition_key="AAPL",
     )
@@ -92,7 +92,7 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
 
 def test_premium_answer_lands_adjusted_prices_in_the_table(tmp_path, sample_server):
     resources = loopback_resources(tmp_path, sample_server, premium=True)
-    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="AAPL")
+    result = dg.materialize(ASSETS, resources=resources, partition_key="AAPL")
     assert result.success
     assert sample_server.requests[0]["function"] == "TIME_SERIES_DAILY_ADJUSTED"
     checks = _checks(result)
@@ -126,7 +126,7 @@ def _log_lines(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) 
 def test_one_symbol_run_shows_its_chart_and_logs_its_progress(tmp_path, sample_server):
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        [*ASSETS, *CHECKS],
+        ASSETS,
         resources=loopback_resources(tmp_path, sample_server),
         partition_key="AAPL",
         instance=instance,
@@ -158,7 +158,7 @@ def test_one_symbol_run_shows_its_chart_and_logs_its_progress(tmp_path, sample_s
 def test_every_symbol_of_a_run_is_charted_and_logs_its_progress(tmp_path, sample_server):
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        [*ASSETS, *CHECKS],
+        ASSETS,
         resources=loopback_resources(tmp_path, sample_server),
         tags={
             "dagster/asset_partition_range_start": "AAPL",
@@ -193,7 +193,7 @@ MSFT_AND_IBM = {
 def msft_and_ibm(tmp_path, sample_server, instance) -> dg.ExecuteInProcessResult:
     """One batch run of MSFT and IBM (a single-run backfill), successful."""
     result = dg.materialize(
-        [*ASSETS, *CHECKS],
+        ASSETS,
         resources=loopback_resources(tmp_path, sample_server),
         tags=MSFT_AND_IBM,
         instance=instance,
@@ -300,7 +300,7 @@ def test_replay_job_rebuilds_the_history_from_every_archived_answer(
     full = loopback_resources(tmp_path, sample_server)
     for resources in (full, loopback_resources(tmp_path, sample_server, full_history=False)):
         fetched = dg.materialize(
-            [*ASSETS, *CHECKS], resources=resources, partition_key="AAPL", instance=instance
+            ASSETS, resources=resources, partition_key="AAPL", instance=instance
         )
         assert fetched.success
     assert [r["outputsize"] for r in sample_server.requests] == ["full", "compact"]
@@ -309,7 +309,7 @@ def test_replay_job_rebuilds_the_history_from_every_archived_answer(
     stored.unlink()
 
     job = dg.Definitions(
-        assets=ASSETS, asset_checks=CHECKS, jobs=defs.jobs, resources=full
+        assets=ASSETS, jobs=defs.jobs, resources=full
     ).resolve_job_def("replay")
     result = job.execute_in_process(partition_key="AAPL", instance=instance)
 

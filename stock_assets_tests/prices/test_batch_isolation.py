@@ -17,7 +17,7 @@ from dagster._core.event_api import PartitionKeyFilter
 from stock_assets.alphavantage.api import DAILY
 from stock_assets.alphavantage.sample import SampleAnswers, bundled_series
 from stock_assets.alphavantage.sample_server import SampleServer
-from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.definitions import ASSETS
 from stock_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from stock_assets_tests.helpers import loopback_resources
 
@@ -63,7 +63,7 @@ def _latest_status(instance: dg.DagsterInstance, symbol: str):
 def test_a_bad_symbol_in_a_batch_is_held_back_and_the_rest_loads(tmp_path, instance, backend):
     with SampleServer() as good:
         resources = _resources(tmp_path, good, backend)
-        first = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+        first = dg.materialize(ASSETS, resources=resources, instance=instance,
                                tags=ALL_FIVE)
     assert first.success
     before = _rows(resources)
@@ -72,7 +72,7 @@ def test_a_bad_symbol_in_a_batch_is_held_back_and_the_rest_loads(tmp_path, insta
     bad = SampleServer(SampleAnswers(extra={(DAILY, "IBM"): _inconsistent(0.1)}))
     with bad:
         resources = _resources(tmp_path, bad, backend)
-        second = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+        second = dg.materialize(ASSETS, resources=resources, instance=instance,
                                 tags=ALL_FIVE, raise_on_error=False)
     assert second.success, [e.message for e in second.all_events if e.is_failure]
     assert _rows(resources) == before  # every symbol loaded; IBM's rows as they were
@@ -92,13 +92,13 @@ def test_a_bad_symbol_in_a_batch_is_held_back_and_the_rest_loads(tmp_path, insta
 def test_a_bad_symbol_alone_fails_its_run_and_changes_nothing(tmp_path, instance, backend):
     with SampleServer() as good:
         resources = _resources(tmp_path, good, backend)
-        assert dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+        assert dg.materialize(ASSETS, resources=resources, instance=instance,
                               partition_key="IBM").success
     before = _rows(resources)
     ibm_bytes = _object(resources, IBM_HISTORY)
     with SampleServer(SampleAnswers(extra={(DAILY, "IBM"): _inconsistent(0.1)})) as bad:
         resources = _resources(tmp_path, bad, backend)
-        result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+        result = dg.materialize(ASSETS, resources=resources, instance=instance,
                                 partition_key="IBM", raise_on_error=False)
     assert not result.success
     assert _rows(resources) == before
@@ -126,7 +126,7 @@ def test_a_quarantine_share_of_exactly_the_limit_is_held_back(tmp_path, instance
         answers = SampleAnswers(extra={(DAILY, "IBM"): _with_bad_days(2000, bad)})
         with SampleServer(answers) as server:
             resources = _resources(tmp_path, server, backend)
-            result = dg.materialize([*ASSETS, *CHECKS], resources=resources, instance=instance,
+            result = dg.materialize(ASSETS, resources=resources, instance=instance,
                                     partition_key="IBM", raise_on_error=False)
         share = next(e for e in result.get_asset_check_evaluations()
                      if e.check_name == "quarantine_share")

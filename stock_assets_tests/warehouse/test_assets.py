@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from stock_assets.database.migrations import head_revision
-from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.definitions import ASSETS
 from stock_assets_tests.helpers import loopback_resources, make_resources
 from stock_assets_tests.prices.sample import SYMBOLS, clean_sample
 
@@ -121,12 +121,12 @@ def test_a_dropped_table_is_recreated_by_the_next_run(tmp_path, sample_server, b
     """Issue 12 item 4, through Dagster: a dropped daily_prices (and even the version table)
     comes back at the next run, loaded, instead of `no such table` or `already exists`."""
     resources = loopback_resources(tmp_path, sample_server, **backend)
-    assert dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="FB").success
+    assert dg.materialize(ASSETS, resources=resources, partition_key="FB").success
     engine = sa.create_engine(resources["database"].url)
     with engine.begin() as connection:
         for table in dropped:
             connection.execute(sa.text(f"DROP TABLE {table}"))
-    again = dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="FB")
+    again = dg.materialize(ASSETS, resources=resources, partition_key="FB")
     assert again.success
     with engine.connect() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM daily_prices")).scalar()

@@ -1,10 +1,10 @@
 import dagster as dg
 import sqlalchemy as sa
 
-from stock_assets.definitions import ASSETS, CHECKS
+from stock_assets.definitions import ASSETS
 from stock_assets.storage.formats import get_format
 from stock_assets.storage.history_store import object_key
-from stock_assets.warehouse.reconcile import reconcile, table_rows
+from stock_assets.warehouse.reconcile import reconcile, table_rows, table_rows_by_symbol
 from stock_assets_tests.helpers import make_resources
 
 
@@ -21,7 +21,7 @@ def test_reconciliation_passes_after_a_load_and_names_the_days_that_drift(
     tmp_path, postgres_url, pg_engine
 ):
     resources = make_resources(storage_url=str(tmp_path / "objects"), database_url=postgres_url)
-    loaded = dg.materialize([*ASSETS, *CHECKS], resources=resources, partition_key="FB")
+    loaded = dg.materialize(ASSETS, resources=resources, partition_key="FB")
     evaluation = _evaluation(loaded)
     assert evaluation.passed
     assert (
@@ -52,3 +52,14 @@ def test_reconciliation_passes_after_a_load_and_names_the_days_that_drift(
     assert metadata["table_rows"] == 195
     assert metadata["table_checksum"] != metadata["stored_checksum"]
     assert metadata["first_differing_days"] == "2012-12-03, 2013-01-02"
+
+
+def test_the_table_is_read_back_for_a_batch_in_one_go_with_symbols_it_lacks_empty(
+    tmp_path, postgres_url, pg_engine
+):
+    resources = make_resources(storage_url=str(tmp_path / "objects"), database_url=postgres_url)
+    assert dg.materialize(ASSETS, resources=resources, partition_key="FB").success
+    rows = table_rows_by_symbol(pg_engine, ["FB", "ZZZZ"])
+    assert len(rows["FB"]) == 196 and rows["FB"]["trade_date"].is_unique
+    assert rows["ZZZZ"].empty and list(rows["ZZZZ"].columns) == list(rows["FB"].columns)
+    assert rows["FB"].equals(table_rows(pg_engine, "FB"))
