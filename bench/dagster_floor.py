@@ -6,7 +6,8 @@ eight checks on the cleaned prices and one on the table), an in-memory IO manage
 single-run backfill by `dg.execute_job`:
 
 - partitioned: one partition per symbol, each check result per partition (the project's
-  `check_results_by_partition`), as the project runs today (4 planned + 4 materializations + 9 check evaluations per symbol);
+  `check_results_by_partition`), as the project runs today (4 planned + 4 materializations +
+  9 check evaluations per symbol);
 - partitioned, checks per run: one partition per symbol, the checks' verdicts for every symbol
   in one result per check;
 - batch: no partitions; each asset materialized once per run, its per-symbol figures a table in
@@ -69,7 +70,7 @@ def partitioned_job(symbols: list[str], *, checks_per_partition: bool) -> dg.Job
         yield dg.Output(dict(cleaned))
         result = dg.AssetCheckResult(asset_key="table", check_name="matches", passed=True)
         if checks_per_partition:
-            yield from check_results_by_partition(context, dict.fromkeys(cleaned, [result]))
+            yield from check_results_by_partition(context, {key: [result] for key in cleaned})
         else:
             yield result
 
