@@ -162,6 +162,16 @@ class SampleServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in one write (`write_reply`) and never wait for an ACK:
+            # written apart on a keep-alive connection, the body's last segment waited for the
+            # client's delayed ACK of the headers (compact answers took ~11 ms instead of ~3).
+            disable_nagle_algorithm = True
+
+            def write_reply(self, body: bytes) -> None:
+                """`end_headers` and the body as one write, so one send carries both."""
+                self._headers_buffer.append(b"\r\n")
+                head, self._headers_buffer = b"".join(self._headers_buffer), []
+                self.wfile.write(head + body)
 
             def do_GET(self) -> None:
                 if not self.path.startswith("/query"):
@@ -181,8 +191,7 @@ class SampleServer:
                     self.send_header("Connection", "close")
                     self.close_connection = True
                 try:
-                    self.end_headers()
-                    self.wfile.write(body)
+                    self.write_reply(body)
                 except (BrokenPipeError, ConnectionResetError):
                     # The client gave up first (the point of the slow fault): not a server error,
                     # so no traceback on stderr.

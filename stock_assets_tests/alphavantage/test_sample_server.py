@@ -1,6 +1,7 @@
 """The loopback server speaks Alpha Vantage over real HTTP and injects exactly the faults asked."""
 
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -263,3 +264,29 @@ def test_a_series_provider_is_served_beside_the_bundle():
         {"function": DAILY, "symbol": "S0002", "outputsize": "full"}
     ).body)
     assert synthetic["Meta Data"]["2. Symbol"] == "S0002"
+
+
+def test_each_reply_leaves_in_one_send_with_nagle_off(sample_server, monkeypatch):
+    """Headers and body written apart on a keep-alive connection made every answer wait for the
+    client's delayed ACK; one send per reply on a TCP_NODELAY socket cannot."""
+    port = int(sample_server.url.split(":")[2].split("/")[0])
+    sends: list[tuple[bytes, int]] = []
+    sendall = socket.socket.sendall
+
+    def recording_sendall(sock, data, *args):
+        if sock.getsockname()[1] == port:  # the server's side of the connection
+            sends.append((bytes(data), sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+        return sendall(sock, data, *args)
+
+    monkeypatch.setattr(socket.socket, "sendall", recording_sendall)
+    with requests.Session() as session:  # keep-alive: the case that stalled
+        bodies = [
+            session.get(sample_server.url, timeout=10, params={
+                "function": DAILY, "symbol": symbol, "outputsize": "compact"
+            }).content
+            for symbol in ("IBM", "AAPL")
+        ]
+    assert len(sends) == 2
+    for (data, nodelay), body in zip(sends, bodies, strict=True):
+        assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\n" + body)
+        assert nodelay
