@@ -4,7 +4,7 @@ loopback server in a process of its own, counting windows over the limit at its 
 A fetch thread that wakes late for its slot (the OS or the interpreter lock handing it back
 late) used to send anyway, together with the next slots' requests: a one-second window over
 the limit at the server. The test makes one sleep in seven wake 80 ms late, more than the
-headroom's 30 ms over ten requests.
+headroom's 40 ms over ten requests.
 """
 
 import time
