@@ -193,3 +193,26 @@ def test_two_processes_share_the_quota_and_the_pace(budget_url):
     assert len(slots) == 15
     gaps = [b - a for a, b in itertools.pairwise(slots)]
     assert min(gaps) >= 0.01 - 1e-6
+
+
+class WakesLateOnce(FakeClock):
+    """The first sleep ends `late` seconds after it should (a loaded machine)."""
+
+    def __init__(self, start: datetime, late: float):
+        super().__init__(start)
+        self.late = late
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds + self.late)
+        self.late = 0.0
+
+
+def test_a_late_wake_up_takes_a_fresh_slot_and_spends_no_more_quota(make_budget):
+    clock = WakesLateOnce(WINTER_NOON, late=0.05)
+    budget = make_budget(clock, per_second=10, per_minute=0, per_day=5)
+    first = budget.acquire("AAPL")
+    second = budget.acquire("AAPL")  # its slot passed 50 ms ago when it woke: the next one
+    assert budget.late_allowed == pytest.approx((10 * 0.1 * HEADROOM - 1) / 2)
+    assert second == pytest.approx(first + 2 * spacing_seconds(10, 0))
+    assert clock.now == pytest.approx(second)
+    assert budget.used_today() == 2
