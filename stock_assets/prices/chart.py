@@ -4,14 +4,15 @@ Close (and adjusted close when the answer carries it) over time, with the days w
 marked: declared splits (split_coefficient other than 1, labelled with the ratio), probable
 splits found in unadjusted prices ("suspected split"), dividends and quarantined days. The
 marked days are returned with the image, so what the chart shows can be checked without
-looking at pixels. Rendered with matplotlib's Agg canvas (no pyplot, no global state), each
-line thinned to the lowest and highest point of every pixel column (a one-day spike still
-shows) and palette-compressed: well under 40 KB (about 5 KB for the bundled 13 years of AAPL),
-however long the history.
+looking at pixels. Rendered with matplotlib's Agg canvas (no pyplot; each thread reuses one
+figure), each line thinned to the lowest and highest point of every pixel column (a one-day
+spike still shows) and palette-compressed: well under 40 KB (about 5 KB for the bundled 13
+years of AAPL), however long the history.
 """
 
 import base64
 import io
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -192,22 +193,47 @@ def _mark(axes, history: pd.DataFrame, markers: ChartMarkers) -> None:
         )
 
 
+# Each thread's figure, kept between charts (see `_emptied_axes`).
+_FIGURES = threading.local()
+
+
+def _emptied_axes():
+    """This thread's axes, emptied of the last chart, styled and placed: a new figure and its
+    ticks cost more than drawing a chart, and an emptied one draws the same pixels (colours are
+    never left to the colour cycle, which would go on between charts)."""
+    axes = getattr(_FIGURES, "axes", None)
+    if axes is None:
+        # Imported here: matplotlib takes most of a second to import, and loading the code
+        # location (every run, every `dagster dev` reload) should not wait for it.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
+        FigureCanvasAgg(figure)
+        axes = _FIGURES.axes = figure.add_subplot()
+        axes.tick_params(labelsize=7)
+        axes.grid(color="#d9d9d9", linewidth=0.5)
+        # Fixed margins: `tight_layout` would measure every label again, most of a chart's time.
+        figure.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.91)
+        return axes
+    drawn = [axes.legend_, *axes.lines, *axes.collections, *axes.texts, *axes.patches,
+             *axes.images, *axes.artists]
+    for artist in drawn:
+        if artist is not None:
+            artist.remove()
+    axes.relim()  # no data left: the next lines set the limits, as on a new figure
+    return axes
+
+
 def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = None) -> PriceChart:
     """Chart one symbol's cleaned history (sorted by day) and mark its splits, suspected
     splits, dividends and quarantined days (see `chart_markers`)."""
-    # Imported here: matplotlib takes most of a second to import, and loading the code
-    # location (every run, every `dagster dev` reload) should not wait for it.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     symbol = str(history["symbol"].iloc[0]) if len(history) else "?"
     markers = chart_markers(history, quarantine)
     has_adjusted = "adjusted_close" in history.columns and history["adjusted_close"].notna().any()
     title = f"{symbol} close and adjusted close" if has_adjusted else f"{symbol} close"
 
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
-    canvas = FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    axes = _emptied_axes()
     days = history["trade_date"].astype("datetime64[s]").to_numpy()
     lines = [("close", CLOSE_COLOR), ("adjusted_close", ADJUSTED_COLOR)][: 1 + bool(has_adjusted)]
     for column, color in lines:
@@ -217,13 +243,9 @@ def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = 
         axes.plot(days[shown], values[shown], color=color, linewidth=1, label=label)
     _mark(axes, history, markers)
     axes.set_title(title, fontsize=9, y=1.0)  # placed: no measuring of the ticks to place it
-    axes.tick_params(labelsize=7)
-    axes.grid(color="#d9d9d9", linewidth=0.5)
     axes.legend(fontsize=6, loc="best", frameon=False)
-    # Fixed margins: `tight_layout` would measure every label again, most of a chart's time.
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.91)
-    canvas.draw()
-    png = _compressed_png(np.asarray(canvas.buffer_rgba()))
+    axes.figure.canvas.draw()
+    png = _compressed_png(np.asarray(axes.figure.canvas.buffer_rgba()))
     return PriceChart(symbol=symbol, png=png, title=title, markers=markers)
 
 

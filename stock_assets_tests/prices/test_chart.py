@@ -2,6 +2,7 @@
 
 import base64
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import dagster as dg
@@ -127,3 +128,16 @@ def test_the_thinned_line_keeps_every_slices_lowest_and_highest_point():
     assert values[shown].max() == 500.0 and np.nanmin(values[shown]) == 1.0
     short = days[: 2 * MAX_POINTS]
     assert list(_envelope(short, values[: len(short)])) == list(range(len(short)))
+
+
+def test_a_chart_is_the_same_whatever_was_charted_before_it():
+    """Each thread keeps its figure between charts: nothing of one chart may show in the next."""
+    adjusted = adjust_for_corporate_actions(clean_sample(function=DAILY_ADJUSTED))
+    answer = with_extra_row(sample_answer("MSFT"), "2008-01-05", like="2008-01-04")
+    cleaned = clean_answer(answer)
+    charts = [(adjusted,), (clean_sample("FB"),), (cleaned.clean, cleaned.quarantine),
+              (clean_sample(),)]
+    in_turn = [render_price_chart(*chart).png for chart in charts]
+    for chart, png in zip(charts, in_turn, strict=True):
+        with ThreadPoolExecutor(1) as fresh_thread:  # a thread's first chart: a new figure
+            assert fresh_thread.submit(render_price_chart, *chart).result().png == png
