@@ -20,8 +20,10 @@ from fractions import Fraction
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from stock_assets.listing import first_few
+from stock_assets.prices import schema
 from stock_assets.prices.splits import detect_splits
 
 METADATA_KEY = "price_chart"
@@ -118,12 +120,19 @@ def chart_markers(history: pd.DataFrame, quarantine: pd.DataFrame | None = None)
     return ChartMarkers(splits, suspected, dividends, quarantined)
 
 
+def _datetimes(column: pd.Series) -> np.ndarray:
+    """The days as datetime64[s], cast from Arrow dates without a Python object per row."""
+    if column.dtype == schema.DATE:
+        return column.astype(pd.ArrowDtype(pa.timestamp("s"))).to_numpy()
+    return column.astype("datetime64[s]").to_numpy()
+
+
 def _close_on(history: pd.DataFrame, days: list[date]) -> pd.Series:
     """The close of each of `days` found in `history`, by day: only those rows are converted."""
     if not days:
         return pd.Series(dtype="float64")
-    stamps = pd.to_datetime(history["trade_date"].astype("datetime64[s]"))
-    rows = stamps.isin(pd.to_datetime(days)).to_numpy()
+    stamps = _datetimes(history["trade_date"])
+    rows = np.isin(stamps, np.array(days, dtype="datetime64[s]"))
     return pd.Series(history["close"].to_numpy()[rows], index=_days(stamps[rows]))
 
 
@@ -235,7 +244,7 @@ def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = 
     title = f"{symbol} close and adjusted close" if has_adjusted else f"{symbol} close"
 
     axes = _emptied_axes()
-    days = history["trade_date"].astype("datetime64[s]").to_numpy()
+    days = _datetimes(history["trade_date"])
     lines = [("close", CLOSE_COLOR), ("adjusted_close", ADJUSTED_COLOR)][: 1 + bool(has_adjusted)]
     for column, color in lines:
         values = history[column].to_numpy(dtype="float64")
