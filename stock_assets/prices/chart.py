@@ -20,7 +20,6 @@ from fractions import Fraction
 import dagster as dg
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from stock_assets.listing import first_few
 from stock_assets.prices import schema
@@ -120,18 +119,11 @@ def chart_markers(history: pd.DataFrame, quarantine: pd.DataFrame | None = None)
     return ChartMarkers(splits, suspected, dividends, quarantined)
 
 
-def _datetimes(column: pd.Series) -> np.ndarray:
-    """The days as datetime64[s], cast from Arrow dates without a Python object per row."""
-    if column.dtype == schema.DATE:
-        return column.astype(pd.ArrowDtype(pa.timestamp("s"))).to_numpy()
-    return column.astype("datetime64[s]").to_numpy()
-
-
 def _close_on(history: pd.DataFrame, days: list[date]) -> pd.Series:
     """The close of each of `days` found in `history`, by day: only those rows are converted."""
     if not days:
         return pd.Series(dtype="float64")
-    stamps = _datetimes(history["trade_date"])
+    stamps = schema.as_datetimes(history["trade_date"]).to_numpy(dtype="datetime64[s]")
     rows = np.isin(stamps, np.array(days, dtype="datetime64[s]"))
     return pd.Series(history["close"].to_numpy()[rows], index=_days(stamps[rows]))
 
@@ -244,7 +236,7 @@ def render_price_chart(history: pd.DataFrame, quarantine: pd.DataFrame | None = 
     title = f"{symbol} close and adjusted close" if has_adjusted else f"{symbol} close"
 
     axes = _emptied_axes()
-    days = _datetimes(history["trade_date"])
+    days = schema.as_datetimes(history["trade_date"]).to_numpy(dtype="datetime64[s]")
     lines = [("close", CLOSE_COLOR), ("adjusted_close", ADJUSTED_COLOR)][: 1 + bool(has_adjusted)]
     for column, color in lines:
         values = history[column].to_numpy(dtype="float64")

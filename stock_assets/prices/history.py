@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from stock_assets.prices import schema
 
@@ -59,10 +58,9 @@ def merge_history(
 
 
 def _day_numbers(frame: pd.DataFrame) -> np.ndarray:
-    """The frame's days as datetime64[D], cast from Arrow dates without a Python object each
-    (joining on the Arrow column itself makes one per row, several times over)."""
-    days = frame["trade_date"].astype(pd.ArrowDtype(pa.timestamp("s"))).to_numpy()
-    return days.astype("datetime64[D]")
+    """The frame's days as datetime64[D]: a join on the Arrow date column itself makes a Python
+    object per row, several times over."""
+    return schema.as_datetimes(frame["trade_date"]).to_numpy().astype("datetime64[D]")
 
 
 def _distinct(days: np.ndarray) -> bool:
