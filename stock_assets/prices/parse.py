@@ -117,9 +117,8 @@ def parse_values(text: pd.DataFrame) -> pd.DataFrame:
 
     Anything that is not a YYYY-MM-DD date or a finite decimal number becomes NaT / NaN.
     """
-    typed = pd.DataFrame(index=text.index)
-    typed["trade_date"] = pd.to_datetime(text["trade_date"], format="%Y-%m-%d", errors="coerce")
+    typed = {"trade_date": pd.to_datetime(text["trade_date"], format="%Y-%m-%d", errors="coerce")}
     for name in text.columns.drop("trade_date"):
         values = pd.to_numeric(text[name], errors="coerce").astype("float64")
         typed[name] = values.where(np.isfinite(values))
-    return typed
+    return pd.DataFrame(typed, index=text.index)  # at once: a column set at a time costs more
