@@ -40,6 +40,38 @@ def merge_history(
     if history is None or history.empty:
         return new, MergeStats(len(new), 0, 0)
     history = _without_computed(schema.conform(history))
+    old_days, new_days = _day_numbers(history), _day_numbers(new)
+    if not (_distinct(old_days) and _distinct(new_days)):
+        return _merged_with_repeats(history, new)
+    _, old_rows, new_rows = np.intersect1d(old_days, new_days, assume_unique=True,
+                                           return_indices=True)
+    columns = [c for c in schema.VALUES if c in new.columns and c in history.columns]
+    old = history[columns].to_numpy(dtype="float64")[old_rows]
+    fresh = new[columns].to_numpy(dtype="float64")[new_rows]
+    same = ((old == fresh) | (np.isnan(old) & np.isnan(fresh))).all(axis=1)
+    stats = MergeStats(
+        inserted=len(new) - len(new_rows), updated=int((~same).sum()), unchanged=int(same.sum())
+    )
+    kept = history[~np.isin(old_days, new_days)]
+    merged = pd.concat([kept, new], ignore_index=True)
+    return schema.conform(merged), stats
+
+
+def _day_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """The frame's days as datetime64[D]: a join on the Arrow date column itself makes a Python
+    object per row, several times over."""
+    return schema.as_datetimes(frame["trade_date"]).to_numpy().astype("datetime64[D]")
+
+
+def _distinct(days: np.ndarray) -> bool:
+    return not np.isnat(days).any() and len(np.unique(days)) == len(days)
+
+
+def _merged_with_repeats(
+    history: pd.DataFrame, new: pd.DataFrame
+) -> tuple[pd.DataFrame, MergeStats]:
+    """`merge_history` when a day repeats or is missing in either frame (never in a cleaned
+    answer or a merged history): every pair of rows on a day is compared, as a join pairs them."""
     joined = history.merge(new, on="trade_date", how="outer", suffixes=("_old", ""), indicator=True)
     both = joined["_merge"] == "both"
     columns = [c for c in schema.VALUES if c in new.columns and f"{c}_old" in joined.columns]

@@ -27,27 +27,54 @@ class _Pairs(list):
     """A JSON object as its (key, value) pairs, so a day sent twice is seen twice."""
 
 
+def _object(value) -> dict | None:
+    """A parsed JSON object as a dict (of a key sent twice, the last value), else None."""
+    if isinstance(value, dict):
+        return value
+    return dict(value) if isinstance(value, _Pairs) else None
+
+
 def _column_name(field: str) -> str:
     """'5. adjusted close' -> 'adjusted_close'; CSV headers are already in that form."""
     return field.split(". ", 1)[-1].strip().replace(" ", "_")
 
 
+def _parsed_as_sent(body: bytes, top: dict, series: dict) -> bool:
+    """Whether plain `json.loads` kept every key sent: no key sent twice (a day sent twice
+    would be kept once), no object beyond the top, its meta data, series and rows.
+
+    Every key and object sent is counted in the body: in JSON without a backslash, `":` only
+    ends a key and `{` only opens an object. Equal counts leave no room for a repeat; anything
+    else (escapes, spaces before a colon, nested objects) is parsed again keeping every pair.
+    """
+    if b"\\" in body:
+        return False
+    meta = top.get("Meta Data")
+    objects = [top, series, *(row for row in series.values() if isinstance(row, dict))]
+    objects += [meta] if isinstance(meta, dict) else []
+    return body.count(b"{") == len(objects) and body.count(b'":') == sum(map(len, objects))
+
+
 def _json_rows(answer: Answer) -> tuple[pd.DataFrame, str | None]:
     try:
-        payload = json.loads(answer.body, object_pairs_hook=_Pairs)
+        top = _object(json.loads(answer.body)) or {}
     except ValueError:
         raise UnparseableAnswer(f"{answer.symbol}: answer body is not valid JSON") from None
-    top = dict(payload) if isinstance(payload, _Pairs) else {}
     series = top.get(SERIES_KEY)
-    if not isinstance(series, _Pairs) or not series:
+    if isinstance(series, dict) and not _parsed_as_sent(answer.body, top, series):
+        top = _object(json.loads(answer.body, object_pairs_hook=_Pairs)) or {}
+        series = top.get(SERIES_KEY)
+    if isinstance(series, dict):
+        pairs = list(series.items())
+    else:
+        pairs = series if isinstance(series, _Pairs) else []
+    if not pairs:
         raise UnparseableAnswer(f"{answer.symbol}: answer holds no {SERIES_KEY!r}")
-    days = [day for day, _ in series]
-    rows = pd.DataFrame([dict(row) if isinstance(row, _Pairs) else {} for _, row in series])
+    rows = pd.DataFrame([_object(row) or {} for _, row in pairs])
     rows = rows.rename(columns=_column_name)
-    rows.insert(0, "trade_date", days)
-    meta = top.get("Meta Data")
-    last_refreshed = dict(meta).get("3. Last Refreshed") if isinstance(meta, _Pairs) else None
-    return rows, last_refreshed
+    rows.insert(0, "trade_date", [day for day, _ in pairs])
+    meta = _object(top.get("Meta Data"))
+    return rows, None if meta is None else meta.get("3. Last Refreshed")
 
 
 def _as_text(column: pd.Series) -> pd.Series:
@@ -90,9 +117,8 @@ def parse_values(text: pd.DataFrame) -> pd.DataFrame:
 
     Anything that is not a YYYY-MM-DD date or a finite decimal number becomes NaT / NaN.
     """
-    typed = pd.DataFrame(index=text.index)
-    typed["trade_date"] = pd.to_datetime(text["trade_date"], format="%Y-%m-%d", errors="coerce")
+    typed = {"trade_date": pd.to_datetime(text["trade_date"], format="%Y-%m-%d", errors="coerce")}
     for name in text.columns.drop("trade_date"):
         values = pd.to_numeric(text[name], errors="coerce").astype("float64")
         typed[name] = values.where(np.isfinite(values))
-    return typed
+    return pd.DataFrame(typed, index=text.index)  # at once: a column set at a time costs more

@@ -62,7 +62,7 @@ def check_no_gaps(frame: pd.DataFrame) -> CheckResult:
     """Every session of the symbol's exchange between the first and the last day has a row."""
     if frame.empty:
         return True, {"missing_sessions": 0, "first_missing_days": []}
-    days = pd.to_datetime(frame["trade_date"].astype("string"))
+    days = schema.as_datetimes(frame["trade_date"])
     exchange = _exchange(frame)
     sessions = sessions_between(_as_date(days.min()), _as_date(days.max()), exchange)
     missing = sessions.difference(pd.DatetimeIndex(days))

@@ -2,9 +2,11 @@
 
 import base64
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import dagster as dg
+import numpy as np
 import pytest
 
 from stock_assets.alphavantage.api import DAILY_ADJUSTED
@@ -12,6 +14,8 @@ from stock_assets.prices.adjust import adjust_for_corporate_actions
 from stock_assets.prices.chart import (
     DPI,
     FIGURE_INCHES,
+    MAX_POINTS,
+    _envelope,
     chart_markers,
     price_chart_metadata,
     render_price_chart,
@@ -111,3 +115,29 @@ def test_the_metadata_is_one_symbols_chart():
     assert isinstance(value, dg.MarkdownMetadataValue)
     assert re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", value.md_str) == ["FB"]
     assert value.md_str.endswith("\n\nFB: no splits, dividends or quarantined days")
+
+
+def test_the_thinned_line_keeps_every_slices_lowest_and_highest_point():
+    days = np.arange("2000-01-03", "2020-01-01", dtype="datetime64[D]")
+    values = np.random.default_rng(0).normal(100, 1, len(days))
+    values[1234], values[4321], values[77] = 500.0, 1.0, np.nan  # a spike, a dip, a hole
+    shown = _envelope(days, values)
+    assert len(shown) <= 2 * MAX_POINTS + 2
+    assert {0, 1234, 4321, len(days) - 1} <= set(shown)
+    assert list(shown) == sorted(set(shown))
+    assert values[shown].max() == 500.0 and np.nanmin(values[shown]) == 1.0
+    short = days[: 2 * MAX_POINTS]
+    assert list(_envelope(short, values[: len(short)])) == list(range(len(short)))
+
+
+def test_a_chart_is_the_same_whatever_was_charted_before_it():
+    """Each thread keeps its figure between charts: nothing of one chart may show in the next."""
+    adjusted = adjust_for_corporate_actions(clean_sample(function=DAILY_ADJUSTED))
+    answer = with_extra_row(sample_answer("MSFT"), "2008-01-05", like="2008-01-04")
+    cleaned = clean_answer(answer)
+    charts = [(adjusted,), (clean_sample("FB"),), (cleaned.clean, cleaned.quarantine),
+              (clean_sample(),)]
+    in_turn = [render_price_chart(*chart).png for chart in charts]
+    for chart, png in zip(charts, in_turn, strict=True):
+        with ThreadPoolExecutor(1) as fresh_thread:  # a thread's first chart: a new figure
+            assert fresh_thread.submit(render_price_chart, *chart).result().png == png

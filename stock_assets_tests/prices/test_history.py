@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from stock_assets.alphavantage.api import DAILY_ADJUSTED
 from stock_assets.prices import schema
 from stock_assets.prices.adjust import adjust_for_corporate_actions
-from stock_assets.prices.history import merge_history
+from stock_assets.prices.history import _merged_with_repeats, merge_history
 from stock_assets_tests.prices.sample import clean_sample
 
 WINDOW = 300
@@ -129,3 +129,23 @@ def test_when_answers_disagree_the_last_merged_wins(cuts, data):
         winner.update(dict(zip(answers[i]["trade_date"], answers[i]["close"], strict=True)))
     assert dict(zip(merged["trade_date"], merged["close"], strict=True)) == winner
     assert merged["trade_date"].is_unique and merged["trade_date"].is_monotonic_increasing
+
+
+@settings(max_examples=40, deadline=None)
+@given(stored=slices, answer=slices, revised_days=st.sets(st.integers(0, WINDOW - 1), max_size=30),
+       repeated=st.booleans())
+def test_merging_by_day_numbers_gives_what_a_join_gives(stored, answer, revised_days, repeated):
+    """The merge pairs days by their numbers, the join (kept for repeated days) by the column:
+    the same history and the same counts, for any overlap and any revised or repeated days."""
+    original = window()
+    revised = original.copy()
+    revised.loc[sorted(revised_days), ["close", "volume"]] += [0.01, 1]
+    history, new = cut(original, *stored), cut(revised, *answer)
+    if repeated:
+        history = pd.concat([history, history.iloc[:1]])
+    merged, stats = merge_history(history, new)
+    joined, join_stats = _merged_with_repeats(
+        schema.conform(history), schema.conform(new)
+    )
+    pd.testing.assert_frame_equal(merged, joined)
+    assert stats == join_stats

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from datetime import date
 
@@ -110,3 +111,24 @@ def test_values_sent_as_json_numbers_or_null_are_read_as_text():
     text, _ = answer_frame(sample_answer(outputsize="compact", body=json.dumps(payload).encode()))
     assert text.loc[1, "close"] == "441.4"
     assert text.loc[2, "volume"] is None
+
+
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        '"2013-02-28": {"4. close": "1.0"},',  # as the sample writes a key
+        '"2013-02-28" : {"4. close": "1.0"},',  # a space before the colon
+        '"2013\\u002d02-28": {"4. close": "1.0"},',  # an escaped character in the day
+        '"2013-02-28": null,',  # not an object
+        '"2013-02-28": {"4. close": {"value": "1.0"}},',  # a nested object
+    ],
+)
+def test_a_day_sent_twice_is_seen_twice_however_it_is_written(repeat):
+    """Plain `json.loads` keeps one value per key: the body is parsed again keeping every pair
+    whenever its keys and objects do not add up to what was parsed."""
+    answer = sample_answer(outputsize="compact")
+    body = answer.body.replace(b'Series (Daily)": {', b'Series (Daily)": {' + repeat.encode())
+    text, _ = answer_frame(dataclasses.replace(answer, body=body))
+    assert len(text) == 101
+    assert (text["trade_date"] == "2013-02-28").sum() == 2
+    assert text.to_dict("records")[1:] == rows_of(answer)
