@@ -49,20 +49,16 @@ SYMBOLS_PER_QUERY = 500
 
 
 def table_rows_by_symbol(engine: sa.Engine, symbols: list[str]) -> dict[str, pd.DataFrame]:
-    """The table's rows of each symbol (an empty frame for one with none), read in a few
-    queries, as plain tuples: building Row objects per row cost more than the comparison."""
+    """The table's rows of each symbol (an empty frame for one with none), read in one statement
+    per `SYMBOLS_PER_QUERY` symbols instead of one per symbol."""
     columns = ["trade_date", *VALUE_COLUMNS]
     selected = [daily_prices.c.symbol, *(daily_prices.c[c] for c in columns)]
-    frames = []
+    rows = []
     with engine.connect() as connection:
         for start in range(0, len(symbols), SYMBOLS_PER_QUERY):
-            wanted = symbols[start : start + SYMBOLS_PER_QUERY]
-            query = sa.select(*selected).where(daily_prices.c.symbol.in_(wanted))
-            rows = connection.execute(query).tuples().all()
-            frames.append(pd.DataFrame.from_records(rows, columns=["symbol", *columns]))
-    every = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["symbol", *columns]
-    )
+            wanted = daily_prices.c.symbol.in_(symbols[start : start + SYMBOLS_PER_QUERY])
+            rows += connection.execute(sa.select(*selected).where(wanted))
+    every = pd.DataFrame.from_records(rows, columns=["symbol", *columns])
     grouped = {s: f.drop(columns="symbol") for s, f in every.groupby("symbol", sort=False)}
     empty = pd.DataFrame(columns=columns)
     return {symbol: grouped.get(symbol, empty) for symbol in symbols}
