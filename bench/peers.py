@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from bench import dlt_peer, hand_script
 from bench.pipeline_harness import BUCKET, EndToEnd, throwaway_database
 from bench.postgres_load import SERVER_URL
+from bench.storage_floor import CALLS_PER_SYMBOL, refresh_floor
 
 CONTENDERS = {
     "stock_assets": "stock_assets (refresh_all, one run)",
@@ -138,8 +139,9 @@ def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x" if ours / theirs >= 0.1 else f"{ours / theirs:.3f}x"
 
 
-def summarize(timings: dict[str, Timing], served: dict[str, int]) -> None:
-    """The README's table, row counts for scripts, and the last line."""
+def summarize(timings: dict[str, Timing], served: dict[str, int], floor: float) -> None:
+    """The README's table, row counts for scripts, the object store's floor, and the last
+    line."""
     ours = timings["stock_assets"].seconds
     print("\n| contender | first load | daily refresh (1 new day each) | refresh ÷ first |")
     print("|---|---:|---:|---:|")
@@ -157,6 +159,9 @@ def summarize(timings: dict[str, Timing], served: dict[str, int]) -> None:
         counts = " ".join(f"{name}={timings[name].rows[phase]}" for name in CONTENDERS)
         print(f"rows {phase}: {counts} served={served[phase]}")
     arrow, hand = timings["dlt-arrow"].seconds, timings["hand"].seconds
+    print(f"storage floor: {floor:.2f} s for the refresh's {CALLS_PER_SYMBOL} object-store calls "
+          f"per symbol alone (bench.storage_floor), {ratio(floor, arrow['refresh'])} dlt-arrow's "
+          f"whole refresh")
     print(f"peers: first {ratio(ours['first'], arrow['first'])} dlt-arrow, "
           f"{ratio(ours['first'], hand['first'])} hand; "
           f"refresh {ratio(ours['refresh'], arrow['refresh'])} dlt-arrow, "
@@ -187,7 +192,8 @@ def main(argv: list[str] | None = None) -> dict[str, Timing]:
         }
         for phase in PHASES:
             peers.phase(phase, served[phase])
-    summarize(peers.timings, served)
+        floor = refresh_floor(bench.s3_client, BUCKET, bench.symbols)
+    summarize(peers.timings, served, floor)
     return peers.timings
 
 

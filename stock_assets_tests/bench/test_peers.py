@@ -36,3 +36,6 @@ def test_every_contender_loads_what_was_served_and_the_last_line_is_readable():
     assert len(set(refresh.values())) == 1, refresh
     assert refresh["served"] == first["served"] + 3  # exactly one new day a symbol
     assert sum(line.startswith("|") for line in lines) == 2 + len(CONTENDERS)  # the table
+    assert re.fullmatch(rf"storage floor: \d+\.\d+ s for the refresh's 4 object-store calls per "
+                        rf"symbol alone \(bench.storage_floor\), {RATIO} dlt-arrow's whole refresh",
+                        lines[-2]), lines[-2]
