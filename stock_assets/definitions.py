@@ -8,6 +8,7 @@ built from them by `build_definitions`.
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from stock_assets.actions.assets import build_corporate_actions
 from stock_assets.alerts import AlertWebhook, build_alert_sensor
 from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.assets import build_raw_quotes
@@ -26,11 +27,11 @@ from stock_assets.watchlist import build_symbol_partitions
 
 
 def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    """The three assets over the watchlist, the table showing the configured database as its
-    kind."""
+    """The assets over the watchlist, the table showing the configured database as its kind."""
     partitions = build_symbol_partitions(settings.symbols)
     return [
         build_raw_quotes(partitions),
+        build_corporate_actions(partitions),
         build_cleaned_daily_prices(partitions, settings.prices_format),
         build_daily_prices_table(partitions, settings.database_kind),
     ]
@@ -62,6 +63,7 @@ def build_resources(settings: Settings) -> dict:
             premium=settings.premium,
             full_history=settings.full_history,
             datatype=settings.datatype,
+            corporate_actions_every_days=settings.corporate_actions_every_days,
         ),
         "object_store": store,
         "history_store": history_store,

@@ -6,7 +6,13 @@ ingest stage does not import the stages after it; the definitions resolve the na
 
 import dagster as dg
 
-from stock_assets.asset_keys import CLEANED_KEY, QUARANTINE_KEY, RAW_QUOTES_KEY, TABLE_KEY
+from stock_assets.asset_keys import (
+    ACTIONS_KEY,
+    CLEANED_KEY,
+    QUARANTINE_KEY,
+    RAW_QUOTES_KEY,
+    TABLE_KEY,
+)
 from stock_assets.ingest.assets import REFRESH_RAW_QUOTES
 
 CLEANED_OP = "cleaned_daily_prices"  # the op behind the cleaned prices and their quarantine
@@ -18,7 +24,7 @@ def build_jobs(partitions: dg.PartitionsDefinition) -> list:
         dg.define_asset_job(
             "refresh_all",
             selection=dg.AssetSelection.assets(
-                RAW_QUOTES_KEY, CLEANED_KEY, QUARANTINE_KEY, TABLE_KEY
+                RAW_QUOTES_KEY, ACTIONS_KEY, CLEANED_KEY, QUARANTINE_KEY, TABLE_KEY
             ),
             partitions_def=partitions,
             description="Fetch, clean and load every asset for the selected symbols.",

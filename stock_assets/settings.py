@@ -18,6 +18,8 @@ DEFAULT_BASE_URL = "https://www.alphavantage.co/query"
 # requests may be in flight at once: the defaults of the settings and of the resource alike.
 FREE_PER_SECOND, FREE_PER_MINUTE, FREE_PER_DAY = 1, 5, 25
 DEFAULT_MAX_CONCURRENT_REQUESTS = 4
+# Corporate actions are fetched again every this many days (0: on a first load and jumps only).
+DEFAULT_CORPORATE_ACTIONS_DAYS = 7
 DEFAULT_PRICES_FORMAT = "parquet"
 DEFAULT_DATA_DIR = "stock_assets_data"
 
@@ -100,6 +102,7 @@ class Settings:
     premium: bool
     full_history: bool
     datatype: str
+    corporate_actions_every_days: int | dg.EnvVar
     storage_url: str | dg.EnvVar
     database_url: str | dg.EnvVar
     auto_migrate: bool
@@ -134,6 +137,9 @@ class Settings:
             premium=_env_bool("ALPHAVANTAGE_PREMIUM", False),
             full_history=_env_bool("ALPHAVANTAGE_FULL_HISTORY", True),
             datatype=_env_choice("ALPHAVANTAGE_DATATYPE", "json", {"json", "csv"}),
+            corporate_actions_every_days=_env_int(
+                "ALPHAVANTAGE_CORPORATE_ACTIONS_DAYS", DEFAULT_CORPORATE_ACTIONS_DAYS
+            ),
             storage_url=_env("STOCK_ASSETS_STORAGE_URL", str(data / "objects")),
             database_url=_env(
                 "STOCK_ASSETS_DATABASE_URL", f"sqlite:///{data / 'stock_assets.sqlite'}"

@@ -11,9 +11,10 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-from stock_assets.alphavantage.api import CSV_HEADERS, SERIES_KEY
+from stock_assets.alphavantage.api import ACTION_FIELDS, CSV_HEADERS, SERIES_KEY
 from stock_assets.alphavantage.errors import (
     AlphaVantageError,
+    AnswerForAnotherSymbol,
     InvalidApiKey,
     MalformedAnswer,
     PlanError,
@@ -130,12 +131,31 @@ def _check_csv(symbol: str, body: bytes) -> None:
         raise MalformedAnswer(symbol, "CSV body has no rows or rows of the wrong width")
 
 
+def _check_actions(answer: Answer, payload: dict) -> None:
+    """A SPLITS or DIVIDENDS answer: this symbol's, with a list of events (maybe empty)."""
+    if not isinstance(payload.get("data"), list):
+        raise MalformedAnswer(
+            answer.symbol, f"{answer.function} answer without a 'data' list: keys "
+            f"{sorted(payload)[:5]}"
+        )
+    named = payload.get("symbol")
+    if not isinstance(named, str) or named.upper() != answer.symbol.upper():
+        raise AnswerForAnotherSymbol(
+            answer.symbol, f"the {answer.function} answer is for {str(named)[:20]!r}, not "
+            f"{answer.symbol}; it was not stored as {answer.symbol}'s"
+        )
+
+
 def validate_answer(answer: Answer, *, secret: str = "") -> None:
-    """Raise the matching error unless the answer holds a daily price series.
+    """Raise the matching error unless the answer holds a daily price series (or, for SPLITS and
+    DIVIDENDS, this symbol's list of events).
 
     `secret` (the API key) is redacted from any text quoted in the error.
     """
     body = answer.body.lstrip()
+    if answer.function in ACTION_FIELDS:
+        _check_actions(answer, _check_json(answer.symbol, body, secret))
+        return
     if body.startswith(b"{") or answer.datatype == "json":
         payload = _check_json(answer.symbol, body, secret)
         if answer.datatype == "csv" or SERIES_KEY not in payload:

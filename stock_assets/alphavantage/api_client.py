@@ -1,4 +1,5 @@
-"""The live Alpha Vantage client: one daily-series request per call, paced, retried and classified.
+"""The live Alpha Vantage client: one request per call (a daily series or corporate actions), paced,
+retried and classified.
 
 The API key travels in the query string, so no URL with the key is ever logged, raised or
 stored: answers record the URL without it, and errors are raised outside the `except` block
@@ -15,7 +16,7 @@ import requests.adapters
 import tenacity
 
 from stock_assets.alphavantage.answers import Answer, redact, validate_answer
-from stock_assets.alphavantage.api import DAILY, DAILY_ADJUSTED
+from stock_assets.alphavantage.api import ACTION_FIELDS, DAILY, DAILY_ADJUSTED
 from stock_assets.alphavantage.budget import Budget
 from stock_assets.alphavantage.client import AlphaVantageClient
 from stock_assets.alphavantage.errors import (
@@ -104,6 +105,17 @@ class AlphaVantageAPIClient(AlphaVantageClient):
             "outputsize": outputsize,
             "datatype": datatype,
         }
+        return self._fetch(params)
+
+    def fetch_actions(self, symbol: str, function: str) -> Answer:
+        if function not in ACTION_FIELDS:
+            raise ValueError(f"{function!r} is not a corporate-actions function")
+        return self._fetch({"function": function, "symbol": validate_symbol(symbol)})
+
+    def _fetch(self, params: dict[str, str]) -> Answer:
+        """One answer, retried while retrying can help; a throttle that outlasts every retry and
+        names a daily limit is the day's quota."""
+        symbol = params["symbol"]
         try:
             return self._retrying(self._request_once, params)
         except Throttled as error:
@@ -140,8 +152,8 @@ class AlphaVantageAPIClient(AlphaVantageClient):
         answer = Answer(
             symbol=symbol,
             function=params["function"],
-            outputsize=params["outputsize"],
-            datatype=params["datatype"],
+            outputsize=params.get("outputsize", ""),
+            datatype=params.get("datatype", "json"),
             source=self.source,
             url=public_url,
             fetched_at=fetched_at,

@@ -1,4 +1,5 @@
-"""The Alpha Vantage client interface: one daily-series answer per call, whoever answers it."""
+"""The Alpha Vantage client interface: one answer per call (a daily series or a symbol's corporate
+actions), whoever answers it."""
 
 from abc import ABC, abstractmethod
 
@@ -16,3 +17,7 @@ class AlphaVantageClient(ABC):
         datatype: str = "json",
     ) -> Answer:
         """Fetch one symbol's daily series; raises an `AlphaVantageError` subclass on failure."""
+
+    @abstractmethod
+    def fetch_actions(self, symbol: str, function: str) -> Answer:
+        """Fetch one symbol's corporate actions (`api.SPLITS` or `api.DIVIDENDS`), the same way."""

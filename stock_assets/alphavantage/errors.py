@@ -63,6 +63,13 @@ class Throttled(AlphaVantageError):
     retryable = True
 
 
+class AnswerForAnotherSymbol(AlphaVantageError):
+    """The answer names another symbol than the one asked for: never stored as this one's. Not
+    retried (asked again, the server answers the same)."""
+
+    kind = "answer for another symbol"
+
+
 class MalformedAnswer(AlphaVantageError):
     """An HTML, truncated or otherwise unreadable body: retried, then a failure."""
 

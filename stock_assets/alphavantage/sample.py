@@ -9,13 +9,22 @@ import csv
 import gzip
 import io
 import json
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from urllib.parse import parse_qs, urlsplit
 
-from stock_assets.alphavantage.api import COMPACT_ROWS, DAILY, INFORMATION, SERIES_KEY
+from stock_assets.alphavantage.api import (
+    ACTION_FIELDS,
+    COMPACT_ROWS,
+    DAILY,
+    DIVIDENDS,
+    INFORMATION,
+    SERIES_KEY,
+    SPLITS,
+)
 
 SAMPLE_DATA = files("stock_assets.alphavantage") / "sample_data"
 
@@ -76,6 +85,28 @@ def bundled_series(function: str, symbol: str) -> dict | None:
     return None
 
 
+@cache
+def bundled_actions() -> dict[tuple[str, str], list[dict]]:
+    """The sample's real corporate actions as SPLITS and DIVIDENDS events, newest first, by
+    (function, symbol): `corporate_actions.csv` (the splits and the dividends implied by the
+    sample's adjusted close, see the README beside it)."""
+    text = gzip.decompress((SAMPLE_DATA / "corporate_actions.csv.gz").read_bytes()).decode()
+    events: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in csv.DictReader(io.StringIO(text)):
+        day, value = row["ex_date"], row["implied_value"]
+        if row["type"] == "split":
+            events[SPLITS, row["ticker"]].append(
+                {"effective_date": day, "split_factor": f"{float(value):.4f}"}
+            )
+        else:
+            events[DIVIDENDS, row["ticker"]].append(
+                {"ex_dividend_date": day, "declaration_date": "None", "record_date": "None",
+                 "payment_date": "None", "amount": value}
+            )
+    return {key: sorted(found, key=lambda e: next(iter(e.values())), reverse=True)
+            for key, found in events.items()}
+
+
 def sample_symbols(function: str = DAILY) -> list[str]:
     """Symbols with a bundled history for `function` (the daily series by default)."""
     names = (r.name for r in SAMPLE_DATA.iterdir())
@@ -116,12 +147,28 @@ class SampleAnswers:
             or bundled_series(function, symbol)
         )
 
+    def actions(self, function: str, symbol: str) -> dict | None:
+        """A SPLITS or DIVIDENDS payload: an extra one given as (function, symbol), else the
+        bundled events, else none at all (`data` empty) for a symbol with a daily series, as
+        Alpha Vantage answers for a symbol that never split or paid."""
+        if (function, symbol) in self._extra:
+            return self._extra[function, symbol]
+        events = bundled_actions().get((function, symbol))
+        if events is None and self.series(DAILY, symbol) is None:
+            return None
+        return {"symbol": symbol, "data": events or []}
+
     def answer(
         self, params: dict[str, str], *, alter: Callable[[dict], dict] | None = None
     ) -> Reply:
         """The reply to one query; `alter` changes the full-history payload before rendering."""
         function = params.get("function", "")
         symbol = params.get("symbol", "")
+        if function in ACTION_FIELDS:
+            payload = self.actions(function, symbol)
+            if payload is None:
+                return Reply(200, "application/json", error_payload("error_invalid_call"))
+            return _json_reply(payload)
         payload = self.series(function, symbol) if function in INFORMATION else None
         if payload is None:
             return Reply(200, "application/json", error_payload("error_invalid_call"))

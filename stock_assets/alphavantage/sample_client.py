@@ -64,3 +64,9 @@ class AlphaVantageSampleClient(AlphaVantageClient):
             raise NotInSample(
                 rejected.symbol, held if function == DAILY else f"{function} for {held} only"
             ) from None
+
+    def fetch_actions(self, symbol: str, function: str) -> Answer:
+        try:
+            return self._http.fetch_actions(symbol, function)
+        except SymbolRejected as rejected:
+            raise NotInSample(rejected.symbol, ", ".join(sample_symbols())) from None

@@ -11,6 +11,7 @@ from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.budget import RequestBudget
 from stock_assets.settings import (
     DEFAULT_BASE_URL,
+    DEFAULT_CORPORATE_ACTIONS_DAYS,
     DEFAULT_MAX_CONCURRENT_REQUESTS,
     FREE_PER_DAY,
     FREE_PER_MINUTE,
@@ -36,6 +37,7 @@ class AlphaVantageResource(dg.ConfigurableResource):
     full_history: bool = True
     datatype: str = "json"
     retry_backoff_seconds: float = 1.0
+    corporate_actions_every_days: int = DEFAULT_CORPORATE_ACTIONS_DAYS
     _client: AlphaVantageClient | None = PrivateAttr(default=None)
 
     @property

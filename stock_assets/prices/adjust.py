@@ -8,12 +8,22 @@ price = price * F; it is also what `adjusted_close_mismatches` compares the sour
 Volume is adjusted for splits only, inversely (a 2:1 split doubles the volume of every earlier
 day): a dividend changes prices, not how many shares traded. Adjusted values depend on the whole
 frame: compute them on the merged history, never merge adjusted values from different answers.
+
+A free key's answer carries no splits or dividends: the symbol's corporate actions (the SPLITS and
+DIVIDENDS events, `stock_assets.actions`) fill `split_coefficient` and `dividend_amount` on their
+days, and the backward factor gives `adjusted_close`. Each row says where its adjustment came
+from (`adjustment_source`); a history is stripped back to what was received (`as_received`)
+before an answer is merged into it, and adjusted again after.
 """
 
 import numpy as np
 import pandas as pd
 
 ACTIONS = ["dividend_amount", "split_coefficient"]
+RECEIVED = ["adjusted_close", *ACTIONS]
+SOURCE = "adjustment_source"
+FROM_PREMIUM, FROM_ACTIONS, FROM_NOTHING = "premium answer", "corporate actions", "none"
+COMPUTED = ["adjusted_open", "adjusted_high", "adjusted_low", "adjusted_volume"]
 MISMATCH_COLUMNS = [
     "symbol",
     "trade_date",
@@ -87,3 +97,57 @@ def adjusted_close_mismatches(frame: pd.DataFrame, rtol: float = 1e-6) -> pd.Dat
     report = frame.assign(computed_adjusted_close=computed, relative_error=relative_error)
     report = report.reindex(columns=MISMATCH_COLUMNS)
     return report.loc[~(relative_error <= rtol)].reset_index(drop=True)
+
+
+def as_received(history: pd.DataFrame) -> pd.DataFrame:
+    """The history with only what its answers carried: computed columns dropped, and the
+    adjustments filled from corporate actions emptied (or dropped, when no row was received)."""
+    frame = history.drop(columns=COMPUTED, errors="ignore")
+    if SOURCE not in frame.columns:
+        return frame
+    derived = (frame[SOURCE] != FROM_PREMIUM).to_numpy()
+    frame = frame.drop(columns=SOURCE)
+    present = [c for c in RECEIVED if c in frame.columns]
+    if derived.all():
+        return frame.drop(columns=present)
+    frame.loc[derived, present] = np.nan
+    return frame
+
+
+def _on_sessions(days: np.ndarray, events: list[dict], when: str, what: str,
+                 combine: np.ufunc, empty: float) -> np.ndarray:
+    """Each event's value on the first session on or after its day (a split effective on a
+    holiday acts at the next open); events after the last session are not due yet."""
+    values = np.full(len(days), empty)
+    for event in events:
+        at = np.searchsorted(days, np.datetime64(event[when], "D"))
+        if at < len(days) and (at > 0 or days[0] == np.datetime64(event[when], "D")):
+            values[at] = combine(values[at], event[what])
+    return values
+
+
+def fill_from_actions(history: pd.DataFrame, actions: dict | None) -> pd.DataFrame:
+    """Every row's splits, dividends and adjusted close: as received where the answer carried
+    them, else from `actions` (a symbol's parsed events: "splits" and "dividends"); each row's
+    `adjustment_source` says which (or "none", when `actions` is None and nothing was received).
+    Adjusted open, high, low and volume follow from them (`adjust_for_corporate_actions`)."""
+    received = (history["adjusted_close"].notna() if "adjusted_close" in history.columns
+                else pd.Series(False, index=history.index)).to_numpy()
+    frame = history
+    if actions is not None and not received.all():
+        days = (history["trade_date"].astype("datetime64[s]").to_numpy().astype("datetime64[D]")
+                if history["trade_date"].dtype.kind == "M"
+                else pd.to_datetime(history["trade_date"].astype(str)).to_numpy()
+                .astype("datetime64[D]"))
+        split = _on_sessions(days, actions["splits"], "effective_date", "split_factor",
+                             np.multiply, 1.0)
+        dividend = _on_sessions(days, actions["dividends"], "ex_dividend_date", "amount",
+                                np.add, 0.0)
+        frame = history.reindex(columns=[*history.columns,
+                                         *(c for c in RECEIVED if c not in history.columns)])
+        frame["split_coefficient"] = np.where(received, frame["split_coefficient"], split)
+        frame["dividend_amount"] = np.where(received, frame["dividend_amount"], dividend)
+        computed = frame["close"] * adjustment_factors(frame)["price"]
+        frame["adjusted_close"] = np.where(received, frame["adjusted_close"], computed)
+    source = np.where(received, FROM_PREMIUM, FROM_NOTHING if actions is None else FROM_ACTIONS)
+    return adjust_for_corporate_actions(frame).assign(**{SOURCE: source})

@@ -7,12 +7,14 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from stock_assets.actions.events import known_actions
 from stock_assets.alphavantage.answers import Answer
-from stock_assets.asset_keys import CLEANED_KEY, QUARANTINE_KEY
+from stock_assets.asset_keys import ACTIONS_KEY, CLEANED_KEY, QUARANTINE_KEY
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.prices import schema
+from stock_assets.prices.adjust import SOURCE
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
 from stock_assets.prices.checks import CHECKS, QUARANTINE_SHARE, QUARANTINE_THRESHOLD, Evidence
@@ -35,6 +37,9 @@ def _out(description: str, storage_format: str) -> dg.AssetOut:
         code_version="2",
         automation_condition=FOLLOW_UPSTREAM,
     )
+
+
+ACTIONS_FORMAT = {"format": "json"}  # how the corporate actions are stored
 
 
 class CleanedPricesConfig(dg.Config):
@@ -66,6 +71,7 @@ def build_cleaned_daily_prices(
             ),
         },
         ins={"raw_quotes": dg.AssetIn()},
+        deps=[ACTIONS_KEY],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=[check.spec(partitions) for check in CHECKS],
@@ -96,13 +102,15 @@ def cleaned_daily_prices(
     for symbol in raw_quotes:
         read = history_store.read(CLEANED_KEY, symbol, definition)
         stored = None if read is None else read.value
+        actions = history_store.read(ACTIONS_KEY, symbol, ACTIONS_FORMAT, as_frame=False)
+        actions = known_actions(None if actions is None else actions.value)
         try:
             if config.replay:
                 answers = (a.answer for a in archived_answers(store, symbol))
-                judged[symbol] = judge(read, update_history(None, answers), replay=True)
+                judged[symbol] = judge(read, update_history(None, answers, actions), replay=True)
             else:
                 answer = Answer.from_record(raw_quotes[symbol])
-                judged[symbol] = judge(read, update_history(stored, [answer]))
+                judged[symbol] = judge(read, update_history(stored, [answer], actions))
         except NoValidRows as error:
             judged[symbol] = hold_back(read, error.quarantine, clean_rows=0)
         except NoArchivedAnswers as error:  # the same on a retry: none
@@ -168,6 +176,7 @@ def judge(stored: StoredValue | None, update: HistoryUpdate, *, replay: bool = F
             "rows_quarantined": len(cleaned.quarantine),
             "first_trade_date": str(history["trade_date"].iloc[0]),
             "last_trade_date": str(history["trade_date"].iloc[-1]),
+            "adjustment_source": ", ".join(history[SOURCE].unique().tolist()),
             CHART_KEY: price_chart_metadata(history, cleaned.quarantine),
         },
         checks=[check.result(evidence) for check in CHECKS],

@@ -84,7 +84,10 @@ CHECKS = [
     ),
     PriceCheck(
         "no_undeclared_splits",
-        "Warns of price jumps matching a split ratio (2:1, 3:2, 1:10, ...) in unadjusted data.",
+        "Warns where declared splits (the premium answer's or the SPLITS corporate actions) and "
+        "price jumps of a split ratio (2:1, 3:2, 1:10, ...) disagree, either way: a jump with no "
+        "declared split, or a declared split with no jump. With no declared splits known, warns "
+        "of every such jump.",
         lambda e: quality.check_splits(e.history),
         severity=dg.AssetCheckSeverity.WARN,
     ),

@@ -6,6 +6,7 @@ lists of strings), so the Dagster layer can pass them on as they are.
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from stock_assets.exchanges import Exchange, exchange_of
@@ -15,6 +16,8 @@ from stock_assets.prices.splits import detect_splits
 from stock_assets.trading_calendar import sessions_between
 
 EXAMPLES = 10
+# A declared split explains a jump of its own ratio (log scale, as `splits.OPEN_TOLERANCE`).
+SPLIT_RATIO_TOLERANCE = 0.035
 
 CheckResult = tuple[bool, dict]
 
@@ -127,20 +130,33 @@ def check_freshness(frame: pd.DataFrame, last_refreshed: date | None) -> CheckRe
 
 
 def check_splits(frame: pd.DataFrame) -> CheckResult:
-    """Warning: probable splits in the raw prices that no split_coefficient accounts for.
+    """Warning: declared splits and the raw prices' jumps disagree, either way.
 
-    A frame without split_coefficient (the free daily series) fails on any probable split,
-    since its prices jump there; one with it fails only on splits it does not declare.
+    With split_coefficient (from a premium answer or from the SPLITS corporate actions), a jump
+    that no declared split explains fails, and so does a declared split whose day shows no jump
+    of its ratio. Without it (a free key before its corporate actions are known) any probable
+    split fails, since the prices jump there unexplained.
     """
     splits = detect_splits(frame)
-    undeclared = splits
+    jumps = dict(zip(splits["trade_date"].astype(str), splits["ratio"], strict=True))
+    declared: dict[str, float] = {}
     if "split_coefficient" in frame.columns:
-        declared = frame.loc[frame["split_coefficient"] != 1, "trade_date"]
-        undeclared = splits.loc[~splits["trade_date"].isin(declared)]
-    found = (undeclared["trade_date"].astype(str) + " " + undeclared["label"]).tolist()
-    return not found, {
+        rows = frame.loc[frame["split_coefficient"].notna() & (frame["split_coefficient"] != 1)]
+        declared = dict(zip(rows["trade_date"].astype(str), rows["split_coefficient"],
+                            strict=True))
+
+    def agree(day: str) -> bool:
+        return day in jumps and day in declared and abs(
+            np.log(jumps[day] / declared[day])) <= SPLIT_RATIO_TOLERANCE
+
+    labels = dict(zip(splits["trade_date"].astype(str), splits["label"], strict=True))
+    undeclared = [f"{day} {labels[day]}" for day in jumps if not agree(day)]
+    without_jump = [f"{day} {declared[day]:g}:1" for day in declared if not agree(day)]
+    return not (undeclared or without_jump), {
         "probable_splits": len(splits),
-        "undeclared_splits": found,
+        "declared_splits": len(declared),
+        "undeclared_splits": undeclared,
+        "declared_splits_without_jump": without_jump,
         "has_split_coefficient": "split_coefficient" in frame.columns,
     }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from stock_assets.alphavantage.answers import Answer
-from stock_assets.prices.adjust import adjust_for_corporate_actions
+from stock_assets.prices.adjust import as_received, fill_from_actions
 from stock_assets.prices.history import MergeStats, merge_history
 from stock_assets.prices.validate import CleanedAnswer, clean_answer
 
@@ -26,8 +26,12 @@ class HistoryUpdate:
     answers: int
 
 
-def update_history(history: pd.DataFrame | None, answers: Iterable[Answer]) -> HistoryUpdate:
-    """Fold `answers`, oldest first, into `history` (None: start empty); adjust once at the end.
+def update_history(
+    history: pd.DataFrame | None, answers: Iterable[Answer], actions: dict | None = None
+) -> HistoryUpdate:
+    """Fold `answers`, oldest first, into `history` (None: start empty); adjust once at the end,
+    from the answers' own adjustments and, where they carry none, the symbol's corporate
+    `actions` (parsed SPLITS and DIVIDENDS events; None: not known).
 
     Each answer's clean rows are merged as `merge_history` does (a later answer wins a day, no day
     is dropped). Merging drops the computed adjustments, so adjusting after the last merge gives
@@ -35,10 +39,11 @@ def update_history(history: pd.DataFrame | None, answers: Iterable[Answer]) -> H
     single valid row, and ValueError when `answers` is empty.
     """
     count = 0
+    history = None if history is None else as_received(history)
     for answer in answers:
         latest = clean_answer(answer)
         history, merge = merge_history(history, latest.clean)
         count += 1
     if count == 0:
         raise ValueError("no answer to update the history with")
-    return HistoryUpdate(adjust_for_corporate_actions(history), latest, merge, count)
+    return HistoryUpdate(fill_from_actions(history, actions), latest, merge, count)

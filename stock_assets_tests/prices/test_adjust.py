@@ -2,14 +2,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stock_assets.alphavantage.api import DAILY_ADJUSTED
+from stock_assets.actions.events import parse_actions
+from stock_assets.alphavantage.api import DAILY_ADJUSTED, DIVIDENDS, SPLITS
 from stock_assets.prices import schema
 from stock_assets.prices.adjust import (
+    FROM_ACTIONS,
+    FROM_NOTHING,
+    FROM_PREMIUM,
     MISMATCH_COLUMNS,
+    SOURCE,
     adjust_for_corporate_actions,
     adjusted_close_mismatches,
     adjustment_factors,
+    as_received,
+    fill_from_actions,
 )
+from stock_assets.prices.update import update_history
 from stock_assets.prices.validate import clean_answer
 from stock_assets_tests import real_answers
 from stock_assets_tests.prices.sample import clean_sample, edited, sample_answer
@@ -150,3 +158,94 @@ def test_msft_special_dividend_day_uses_the_answers_own_factor(msft):
     assert row["adjusted_open"] / row["open"] == pytest.approx(
         row["adjusted_close"] / row["close"], rel=1e-12
     )
+
+
+# Adjusted prices from corporate actions (a free key's answer carries no splits or dividends).
+
+def sample_actions(symbol: str) -> dict:
+    """The symbol's events as the corporate-actions asset parses them from the sample's answers."""
+    answers = {f: sample_answer(symbol, function=f) for f in (SPLITS, DIVIDENDS)}
+    return parse_actions(answers).as_record()
+
+
+def test_aapl_adjusted_from_its_corporate_actions_matches_the_premium_answer_every_day():
+    free = update_history(None, [sample_answer("AAPL")], sample_actions("AAPL")).history
+    premium = update_history(None, [sample_answer("AAPL", function=DAILY_ADJUSTED)]).history
+    assert free["trade_date"].tolist() == premium["trade_date"].tolist()
+    relative = (free["adjusted_close"] / premium["adjusted_close"] - 1).abs()
+    assert relative.max() <= 1e-6
+    for column in ["split_coefficient", "dividend_amount", "adjusted_volume"]:
+        assert np.allclose(free[column], premium[column], rtol=1e-12), column
+    assert set(free[SOURCE]) == {FROM_ACTIONS} and set(premium[SOURCE]) == {FROM_PREMIUM}
+
+
+def test_msft_adjusted_from_its_corporate_actions_is_within_the_rounding_of_its_dividends():
+    free = update_history(None, [sample_answer("MSFT")], sample_actions("MSFT")).history
+    premium = update_history(
+        None, [sample_answer("MSFT", function=DAILY_ADJUSTED, datatype="csv")]
+    ).history
+    # Each dividend is sent to 4 decimals: 0.00005 off at most, which moves every earlier day's
+    # factor by at most 0.00005 / (previous close - dividend).
+    previous_close = free["close"].shift()
+    paid = free["dividend_amount"] > 0
+    bound = (0.00005 / (previous_close - free["dividend_amount"]))[paid].sum()
+    relative = (free["adjusted_close"] / premium["adjusted_close"] - 1).abs()
+    assert 0 < relative.max() <= bound
+    assert paid.sum() == len(sample_actions("MSFT")["dividends"]) == 37
+    assert set(free[SOURCE]) == {FROM_ACTIONS}
+
+
+def history_of(closes: list[float], volume: int = 1000) -> pd.DataFrame:
+    days = pd.bdate_range("2024-01-01", periods=len(closes))
+    return schema.conform(pd.DataFrame({
+        "symbol": "X", "trade_date": days, "open": closes, "high": closes, "low": closes,
+        "close": closes, "volume": volume,
+    }))
+
+
+def test_a_reverse_split_multiplies_earlier_prices_and_divides_earlier_volume():
+    history = history_of([1.0, 1.0, 10.0, 10.0])
+    actions = {"splits": [{"effective_date": "2024-01-03", "split_factor": 0.1}],
+               "dividends": []}
+    adjusted = fill_from_actions(history, actions)
+    assert adjusted["adjusted_close"].tolist() == [10.0, 10.0, 10.0, 10.0]
+    assert adjusted["adjusted_volume"].tolist() == [100.0, 100.0, 1000.0, 1000.0]
+    assert adjusted["split_coefficient"].tolist() == [1.0, 1.0, 0.1, 1.0]
+
+
+def test_a_special_dividend_scales_earlier_prices_by_one_minus_its_share_of_the_close():
+    history = history_of([100.0, 100.0, 80.0, 80.0])
+    actions = {"splits": [], "dividends": [{"ex_dividend_date": "2024-01-03", "amount": 20.0}]}
+    adjusted = fill_from_actions(history, actions)
+    assert adjusted["adjusted_close"].tolist() == pytest.approx([80.0, 80.0, 80.0, 80.0])
+    assert adjusted["adjusted_volume"].tolist() == [1000.0] * 4  # a dividend trades no shares
+    assert adjusted["dividend_amount"].tolist() == [0.0, 0.0, 20.0, 0.0]
+
+
+def test_events_off_the_sessions_act_at_the_next_one_and_future_or_older_ones_not_at_all():
+    history = history_of([4.0] * 5 + [2.0])  # 2024-01-01 (Mon) .. 2024-01-08 (Mon)
+    actions = {"splits": [
+        {"effective_date": "2023-06-01", "split_factor": 5.0},  # before the history
+        {"effective_date": "2024-01-07", "split_factor": 2.0},  # a Sunday: acts on Monday
+        {"effective_date": "2030-01-02", "split_factor": 3.0},  # announced, not yet due
+    ], "dividends": []}
+    adjusted = fill_from_actions(history, actions)
+    assert adjusted["split_coefficient"].tolist() == [1.0] * 5 + [2.0]
+    assert adjusted["adjusted_close"].tolist() == [2.0] * 6
+
+
+def test_unknown_actions_leave_a_free_history_unadjusted_and_say_so():
+    adjusted = fill_from_actions(history_of([1.0, 2.0]), None)
+    assert "adjusted_close" not in adjusted.columns
+    assert set(adjusted[SOURCE]) == {FROM_NOTHING}
+
+
+def test_a_refresh_recomputes_instead_of_merging_computed_values():
+    actions = sample_actions("AAPL")
+    first = update_history(None, [sample_answer("AAPL")], actions)
+    compact = sample_answer("AAPL", outputsize="compact")
+    again = update_history(first.history, [compact], actions)
+    assert again.merge.updated == 0 and again.merge.unchanged == 100
+    pd.testing.assert_frame_equal(again.history, first.history)
+    stripped = as_received(first.history)
+    assert not set(stripped.columns) & {"adjusted_close", "split_coefficient", SOURCE}

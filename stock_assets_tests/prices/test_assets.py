@@ -34,7 +34,9 @@ def _stored(tmp_path, name: str, ext: str) -> pd.DataFrame:
     return pd.read_parquet(path) if ext == "parquet" else pd.read_csv(path, dtype=str)
 
 
-def test_real_aapl_is_clean_and_its_two_splits_are_flagged(tmp_path, sample_server):
+def test_real_aapl_is_clean_and_its_two_splits_are_declared_by_its_corporate_actions(
+    tmp_path, sample_server
+):
     result = dg.materialize(
         ASSETS,
         resources=loopback_resources(tmp_path, sample_server),
@@ -48,10 +50,10 @@ def test_real_aapl_is_clean_and_its_two_splits_are_flagged(tmp_path, sample_serv
     assert _stored(tmp_path, "quarantined_price_rows", "csv").empty
 
     checks = _checks(result)
-    splits = checks["no_undeclared_splits"]
-    assert not splits.passed and splits.severity == dg.AssetCheckSeverity.WARN
-    assert "2000-06-21" in str(splits.metadata) and "2005-02-28" in str(splits.metadata)
-    assert all(c.passed for name, c in checks.items() if name != "no_undeclared_splits")
+    splits = checks["no_undeclared_splits"].metadata
+    assert splits["declared_splits"].value == 2 and splits["probable_splits"].value == 2
+    assert all(c.passed for c in checks.values())
+    assert cleaned["adjustment_source"].value == "corporate actions"
 
 
 def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
@@ -86,7 +88,7 @@ def test_poisoned_answer_keeps_every_good_row_and_quarantines_exactly_the_bad(
     assert table["rows_inserted"].value == 3267
     chart = _cleaned_metadata(result)["price_chart"].md_str
     marked = ", ".join(sorted(poisoned_days))
-    assert "AAPL: suspected split 2000-06-21 (2:1); suspected split 2005-02-28 (2:1); " in chart
+    assert "AAPL: split 2000-06-21 (2:1); split 2005-02-28 (2:1); 3 dividend(s); " in chart
     assert f"3 quarantined day(s): {marked}" in chart
 
 
@@ -135,14 +137,16 @@ def test_one_symbol_run_shows_its_chart_and_logs_its_progress(tmp_path, sample_s
     chart = _cleaned_metadata(result)["price_chart"]
     assert isinstance(chart, dg.MarkdownMetadataValue)
     image = re.fullmatch(
-        r"!\[AAPL close\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)\n\nAAPL: (.*)",
+        r"!\[AAPL close and adjusted close\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)\n\n"
+        r"AAPL: (.*)",
         chart.md_str,
         flags=re.DOTALL,
     )
     assert image
     png = base64.b64decode(image[1])
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) <= 40_000
-    assert image[2] == "suspected split 2000-06-21 (2:1); suspected split 2005-02-28 (2:1)"
+    # The corporate actions declare both splits (no "suspected" one left) and three dividends.
+    assert image[2] == "split 2000-06-21 (2:1); split 2005-02-28 (2:1); 3 dividend(s)"
 
     logged = _log_lines(instance, result)
     assert any(
@@ -219,9 +223,10 @@ def test_each_symbol_of_a_batch_gets_one_event_with_its_figures_and_its_chart(
         assert meta["rows_quarantined"].value == 0
         assert meta["uri"].path.endswith(f"cleaned_daily_prices/{symbol}.parquet")
         chart = meta["price_chart"].md_str
-        assert re.findall(r"!\[(\w+) close\]\(data:image/png;base64,", chart) == [symbol]
-    assert "suspected split" in cleaned["MSFT"]["price_chart"].md_str
-    assert "suspected split" not in cleaned["IBM"]["price_chart"].md_str
+        assert re.findall(r"!\[(\w+) close and adjusted close\]\(data:image/png;base64,",
+                          chart) == [symbol]
+    assert "split 2003-02-18 (2:1)" in cleaned["MSFT"]["price_chart"].md_str
+    assert "split" not in cleaned["IBM"]["price_chart"].md_str
     quarantined = {
         m.partition: m.metadata["rows_quarantined"].value
         for m in result.asset_materializations_for_node("cleaned_daily_prices")

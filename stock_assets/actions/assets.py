@@ -1,0 +1,185 @@
+"""The corporate-actions asset: each symbol's SPLITS and DIVIDENDS answers, verbatim and archived
+like raw quotes, with their events parsed and validated. Cleaning adjusts a free key's prices
+with them."""
+
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+import numpy as np
+
+from stock_assets.actions.cadence import fetched_on, why_due
+from stock_assets.actions.events import parse_actions
+from stock_assets.alphavantage.answers import Answer
+from stock_assets.alphavantage.api import DIVIDENDS, SPLITS
+from stock_assets.alphavantage.errors import AlphaVantageError
+from stock_assets.asset_keys import ACTIONS_KEY
+from stock_assets.automation import FOLLOW_UPSTREAM
+from stock_assets.catalog import GROUP, stage
+from stock_assets.ingest.assets import API_POOL
+from stock_assets.ingest.batch import fetch_batch
+from stock_assets.ingest.budget import quota_day
+from stock_assets.ingest.resources import AlphaVantageResource
+from stock_assets.listing import first_few
+from stock_assets.prices.quality import SPLIT_RATIO_TOLERANCE
+from stock_assets.prices.splits import detect_splits
+from stock_assets.prices.validate import clean_answer
+from stock_assets.storage.history_store import KEEP_STORED, HistoryStore
+from stock_assets.storage.io_manager import StoredPartitions
+
+FUNCTIONS = (SPLITS, DIVIDENDS)
+
+
+def build_corporate_actions(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The corporate-actions asset, one partition per watchlist symbol, after the prices."""
+    return dg.asset(
+        name=ACTIONS_KEY.path[-1],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        metadata={"format": "json", "archive": True},
+        group_name=GROUP,
+        tags=stage("ingest"),
+        kinds={"python", "json"},
+        owners=["team:data-engineering"],
+        code_version="1",
+        pool=API_POOL,
+        automation_condition=FOLLOW_UPSTREAM,
+    )(corporate_actions)
+
+
+def unexplained_jumps(raw_quote: dict, record: dict | None) -> list[str]:
+    """Days of the latest answer whose prices jump by a split ratio that no split on record
+    explains (an answer cleaning cannot read has none: cleaning says what is wrong with it)."""
+    try:
+        prices = clean_answer(Answer.from_record(raw_quote)).clean
+    except Exception:
+        return []
+    splits = {s["effective_date"]: s["split_factor"] for s in (record or {}).get("splits", [])}
+    jumps = detect_splits(prices)
+    return [
+        f"{day} {label}"
+        for day, ratio, label in zip(jumps["trade_date"].astype(str), jumps["ratio"],
+                                     jumps["label"], strict=True)
+        if day not in splits or abs(np.log(ratio / splits[day])) > SPLIT_RATIO_TOLERANCE
+    ]
+
+
+def _events_table(record: dict) -> dg.TableMetadataValue:
+    rows = [dg.TableRecord({"event": "split", "day": s["effective_date"],
+                            "value": s["split_factor"]}) for s in record.get("splits", [])]
+    rows += [dg.TableRecord({"event": "dividend", "day": d["ex_dividend_date"],
+                             "value": d["amount"]}) for d in record.get("dividends", [])]
+    rows.sort(key=lambda row: row.data["day"], reverse=True)
+    return dg.MetadataValue.table(rows, dg.TableSchema([
+        dg.TableColumn("event"), dg.TableColumn("day", "date"), dg.TableColumn("value", "float"),
+    ]))
+
+
+def _figures(record: dict | None, status: str) -> dict:
+    """One symbol's materialization metadata: what is known and how it came to be."""
+    record = record or {}
+    return {
+        "status": status,
+        "fetched_at": record.get("fetched_at") or "never",
+        "splits": len(record.get("splits", [])),
+        "dividends": len(record.get("dividends", [])),
+        "events_quarantined": len(record.get("quarantine", [])),
+        "events": _events_table(record),
+    }
+
+
+def _fetcher(alphavantage: AlphaVantageResource):
+    client = alphavantage.get_client()
+
+    def fetch(symbol: str) -> dict:
+        answers = {function: client.fetch_actions(symbol, function) for function in FUNCTIONS}
+        return {
+            "symbol": symbol,
+            "fetched_at": datetime.now(UTC).isoformat(),
+            "answers": {function: answer.to_record() for function, answer in answers.items()},
+            **parse_actions(answers).as_record(),
+        }
+
+    return fetch
+
+
+def _plan(context, alphavantage, symbols: list[str], stored: dict, raw_quotes) -> dict[str, str]:
+    """Each due symbol and why, logged with what the day's quota leaves for them."""
+    today = quota_day(time.time())
+    every = alphavantage.corporate_actions_every_days
+    due = {}
+    for symbol in symbols:
+        why = why_due(stored[symbol], today, every,
+                      lambda s=symbol: unexplained_jumps(raw_quotes[s], stored[s]))
+        if why is not None:
+            due[symbol] = why
+    left = ""
+    if not alphavantage.offline and alphavantage.requests_per_day > 0:
+        used = alphavantage.get_budget().used_today()
+        left = f"; {max(alphavantage.requests_per_day - used, 0)} of today's " \
+               f"{alphavantage.requests_per_day} requests are left after the prices"
+    context.log.info(
+        f"corporate actions: {len(due)} of {len(symbols)} symbols due, {2 * len(due)} requests "
+        f"(SPLITS and DIVIDENDS each), asked after the prices so that they use what the day's "
+        f"quota leaves{left}"
+        + (f"; due: {first_few([f'{s} ({w})' for s, w in due.items()], 5)}" if due else "")
+    )
+    return due
+
+
+def corporate_actions(
+    context: dg.AssetExecutionContext,
+    alphavantage: AlphaVantageResource,
+    raw_quotes: StoredPartitions,
+    history_store: HistoryStore,
+):
+    """Each symbol's splits and dividends from Alpha Vantage's SPLITS and DIVIDENDS answers.
+
+    Fetched on a symbol's first load, then every `ALPHAVANTAGE_CORPORATE_ACTIONS_DAYS` days, and
+    at once when the latest prices jump by a split ratio with no split on record; never twice
+    in a day. A symbol not due keeps what is stored. A failed fetch (the quota spent, an answer
+    for another symbol, a premium notice) keeps the stored events too and is reported here; it
+    never stops the prices, which are cleaned with the last events known.
+    """
+    symbols = context.partition_keys
+    definition = context.assets_def.metadata_by_key[context.asset_key]
+    read = {s: history_store.read(ACTIONS_KEY, s, definition, as_frame=False) for s in symbols}
+    stored = {s: None if r is None else r.value for s, r in read.items()}
+    due = _plan(context, alphavantage, symbols, stored, raw_quotes)
+    workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
+    batch = fetch_batch(_fetcher(alphavantage), list(due), workers=workers)
+    values = {}
+    for symbol in symbols:
+        if symbol in batch.fetched:
+            record = values[symbol] = batch.fetched[symbol]
+            status = f"fetched: {due[symbol]}"
+        else:
+            record = stored[symbol]
+            status = _kept_because(symbol, batch.failures.get(symbol), due, record)
+            values[symbol] = KEEP_STORED if record is not None else {
+                "symbol": symbol, "fetched_at": None, "status": status,
+                "splits": [], "dividends": [], "quarantine": [],
+            }
+        context.add_asset_metadata(_figures(record, status), partition_key=symbol)
+    _report(context, batch)
+    yield dg.Output(values)
+
+
+def _kept_because(symbol: str, error: AlphaVantageError | None, due: dict, record) -> str:
+    if symbol not in due:
+        return f"not due: fetched {fetched_on(record)}"
+    if error is None:
+        return "not fetched: the batch stopped before it (see the run's log)"
+    return f"not fetched: {error}"
+
+
+def _report(context: dg.AssetExecutionContext, batch) -> None:
+    for symbol, error in batch.failures.items():
+        context.log.warning(f"corporate actions of {symbol} not fetched, the stored ones are "
+                            f"kept: {error}")
+    if batch.not_sent:
+        context.log.warning(
+            f"corporate actions of {len(batch.not_sent)} symbols were not asked for (the "
+            f"batch stopped: {first_few(list(batch.failures.values()), 1)}); they are due "
+            f"again at the next run: {first_few(batch.not_sent, 10)}"
+        )
