@@ -9,7 +9,7 @@ import dagster as dg
 import numpy as np
 
 from stock_assets.actions.cadence import fetched_on, why_due
-from stock_assets.actions.events import parse_actions
+from stock_assets.actions.events import lost_events, parse_actions
 from stock_assets.alphavantage.answers import Answer
 from stock_assets.alphavantage.api import DIVIDENDS, SPLITS
 from stock_assets.alphavantage.errors import AlphaVantageError
@@ -150,27 +150,38 @@ def corporate_actions(
     batch = fetch_batch(_fetcher(alphavantage), list(due), workers=workers)
     values = {}
     for symbol in symbols:
-        if symbol in batch.fetched:
-            record = values[symbol] = batch.fetched[symbol]
-            status = f"fetched: {due[symbol]}"
-        else:
-            record = stored[symbol]
-            status = _kept_because(symbol, batch.failures.get(symbol), due, record)
-            values[symbol] = KEEP_STORED if record is not None else {
-                "symbol": symbol, "fetched_at": None, "status": status,
-                "splits": [], "dividends": [], "quarantine": [],
-            }
+        values[symbol], record, status = _outcome(symbol, stored[symbol], batch, due)
+        if status.startswith("kept:"):
+            context.log.warning(f"corporate actions of {symbol} {status}")
         context.add_asset_metadata(_figures(record, status), partition_key=symbol)
     _report(context, batch)
     yield dg.Output(values)
 
 
-def _kept_because(symbol: str, error: AlphaVantageError | None, due: dict, record) -> str:
+def _outcome(symbol: str, stored: dict | None, batch, due: dict) -> tuple:
+    """What is stored for the symbol (a new record, `KEEP_STORED`, or a record saying the events
+    are not known yet), the record its figures show, and its status line."""
+    if symbol in batch.fetched:
+        fetched = batch.fetched[symbol]
+        lost = lost_events(stored, fetched)
+        if not lost:
+            return fetched, fetched, f"fetched: {due[symbol]}"
+        return KEEP_STORED, stored, (
+            f"kept: the new answers no longer list {len(lost)} events on record "
+            f"({first_few(lost, 3)}), so the record is trusted over them"
+        )
+    error: AlphaVantageError | None = batch.failures.get(symbol)
     if symbol not in due:
-        return f"not due: fetched {fetched_on(record)}"
-    if error is None:
-        return "not fetched: the batch stopped before it (see the run's log)"
-    return f"not fetched: {error}"
+        status = f"not due: fetched {fetched_on(stored)}"
+    elif error is None:
+        status = "not fetched: the batch stopped before it (see the run's log)"
+    else:
+        status = f"not fetched: {error}"
+    if stored is not None:
+        return KEEP_STORED, stored, status
+    unknown = {"symbol": symbol, "fetched_at": None, "status": status,
+               "splits": [], "dividends": [], "quarantine": []}
+    return unknown, unknown, status
 
 
 def _report(context: dg.AssetExecutionContext, batch) -> None:

@@ -100,3 +100,15 @@ def parse_actions(answers: dict[str, Answer]) -> ParsedActions:
 def known_actions(record: dict | None) -> dict | None:
     """A stored record's events, or None when they were never fetched (unknown, not "none")."""
     return record if record and record.get("fetched_at") else None
+
+
+def lost_events(stored: dict | None, fetched: dict) -> list[str]:
+    """Events on record that a new fetch no longer lists: corporate actions are history, so an
+    answer that drops one (an empty `data` after a glitch) is not trusted over the record."""
+    if not known_actions(stored):
+        return []
+    lost = []
+    for kind, when in (("splits", "effective_date"), ("dividends", "ex_dividend_date")):
+        now = {event[when] for event in fetched[kind]}
+        lost += [f"{kind[:-1]} {e[when]}" for e in stored[kind] if e[when] not in now]
+    return lost

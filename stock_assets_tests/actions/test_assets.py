@@ -1,0 +1,158 @@
+"""The corporate-actions asset through Dagster, fed by the loopback Alpha Vantage server: prices
+first, nothing twice in a day, at once on an unexplained jump, and a bad answer never trusted
+over the record (nor allowed to touch the stored prices)."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from stock_assets.alphavantage.api import DAILY, DIVIDENDS, SPLITS
+from stock_assets.alphavantage.sample import SampleAnswers
+from stock_assets.alphavantage.sample_server import SampleServer
+from stock_assets.definitions import ASSETS
+from stock_assets_tests.helpers import loopback_resources
+
+EVERY_SYMBOL = {
+    "dagster/asset_partition_range_start": "AAPL",
+    "dagster/asset_partition_range_end": "FB",
+}
+AAPL = {"dagster/partition": "AAPL"}
+
+
+def run(tmp_path, server, instance, tags=EVERY_SYMBOL, **overrides) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        ASSETS, resources=loopback_resources(tmp_path, server, **overrides), tags=tags,
+        instance=instance, raise_on_error=False,
+    )
+
+
+def statuses(result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    return {m.partition: m.metadata["status"].value
+            for m in result.asset_materializations_for_node("corporate_actions")}
+
+
+def logged(instance, result) -> list[str]:
+    return [entry.user_message for entry in instance.all_logs(result.run_id)]
+
+
+def stored_actions(tmp_path, symbol="AAPL") -> dict:
+    return json.loads((tmp_path / "objects" / "corporate_actions" / f"{symbol}.json").read_text())
+
+
+def age_actions(tmp_path, server, days: int, **changes) -> None:
+    """Make AAPL's stored corporate actions look fetched `days` ago (and changed so), written
+    through the store so that their checksum still holds."""
+    store = loopback_resources(tmp_path, server)["object_store"].get_store()
+    record = json.loads(store.get("corporate_actions/AAPL.json").data)
+    fetched = datetime.now(UTC) - timedelta(days=days)
+    record |= {"fetched_at": fetched.isoformat(), **changes}
+    store.put("corporate_actions/AAPL.json", json.dumps(record).encode(),
+              content_type="application/json")
+
+
+def test_a_25_a_day_first_load_fetches_every_price_first_and_nothing_twice_in_a_day(
+    tmp_path, sample_server, instance
+):
+    first = run(tmp_path, sample_server, instance, requests_per_day=25)
+    assert first.success
+    asked = [a.function for a in sample_server.arrivals()]
+    assert asked[:5] == [DAILY] * 5
+    assert sorted(asked[5:]) == [DIVIDENDS] * 5 + [SPLITS] * 5
+    plan = next(line for line in logged(instance, first) if line.startswith("corporate actions:"))
+    assert plan.startswith("corporate actions: 5 of 5 symbols due, 10 requests")
+    assert "asked after the prices" in plan
+    assert "20 of today's 25 requests are left after the prices" in plan
+    assert set(statuses(first).values()) == {"fetched: never fetched"}
+
+    sample_server.clear()
+    again = run(tmp_path, sample_server, instance, requests_per_day=25)
+    assert again.success
+    assert [a.function for a in sample_server.arrivals()] == [DAILY] * 5
+    assert all(s.startswith("not due: fetched ") for s in statuses(again).values())
+
+
+def test_when_the_prices_leave_too_little_quota_the_rest_waits_and_the_prices_go_on(
+    tmp_path, sample_server, instance
+):
+    result = run(tmp_path, sample_server, instance, requests_per_day=8,
+                 max_concurrent_requests=1)
+    assert result.success
+    status = statuses(result)
+    assert status["AAPL"] == "fetched: never fetched"
+    assert [s for s in status.values() if s.startswith("not fetched")] and all(
+        "daily quota" in s or "batch stopped" in s for k, s in status.items() if k != "AAPL"
+    )
+    assert len(sample_server.arrivals()) == 8
+    cleaned = {m.partition: m.metadata["adjustment_source"].value
+               for m in result.asset_materializations_for_node("cleaned_daily_prices")
+               if m.asset_key.path == ["cleaned_daily_prices"]}
+    assert cleaned["AAPL"] == "corporate actions"
+    assert {cleaned[s] for s in ["MSFT", "IBM", "GOOG", "FB"]} == {"none"}
+    assert any("were not asked for" in line for line in logged(instance, result))
+
+
+def test_a_price_jump_with_no_split_on_record_fetches_them_at_once(
+    tmp_path, sample_server, instance
+):
+    assert run(tmp_path, sample_server, instance, tags=AAPL).success
+    age_actions(tmp_path, sample_server, days=1, splits=[])  # fetched yesterday, before the splits were known
+    sample_server.clear()
+    result = run(tmp_path, sample_server, instance, tags=AAPL)
+    assert result.success
+    assert {a.function for a in sample_server.arrivals()} == {DAILY, SPLITS, DIVIDENDS}
+    assert statuses(result)["AAPL"] == (
+        "fetched: price jump with no split on record: 2000-06-21 2:1, 2005-02-28 2:1"
+    )
+    assert len(stored_actions(tmp_path)["splits"]) == 2
+
+
+BAD_ANSWERS = {
+    "another symbol's": (
+        {(SPLITS, "AAPL"): {"symbol": "MSFT", "data": []}},
+        "not fetched: AAPL: Alpha Vantage answer for another symbol: the SPLITS answer is for "
+        "'MSFT', not AAPL; it was not stored as AAPL's",
+    ),
+    "empty data": (
+        {(SPLITS, "AAPL"): {"symbol": "AAPL", "data": []},
+         (DIVIDENDS, "AAPL"): {"symbol": "AAPL", "data": []}},
+        "kept: the new answers no longer list 5 events on record (split 2000-06-21, split "
+        "2005-02-28, dividend 2012-08-09 (and 2 more)), so the record is trusted over them",
+    ),
+    "a premium notice": (
+        {(DIVIDENDS, "AAPL"): {"Information": "Thank you for using Alpha Vantage! This is a "
+                               "premium endpoint. You may subscribe to any of the premium plans "
+                               "at https://www.alphavantage.co/premium/ to instantly unlock all "
+                               "premium endpoints"}},
+        "not fetched: AAPL: Alpha Vantage plan does not allow this request: this endpoint is "
+        "premium-only for this key",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ANSWERS))
+def test_a_bad_corporate_actions_answer_gets_a_clear_outcome_and_touches_no_stored_price(
+    tmp_path, sample_server, instance, case
+):
+    assert run(tmp_path, sample_server, instance, tags=AAPL).success
+    age_actions(tmp_path, sample_server, days=8)  # due again
+    record = stored_actions(tmp_path)
+    history = pd.read_parquet(tmp_path / "objects" / "cleaned_daily_prices" / "AAPL.parquet")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    table = pd.read_sql("SELECT * FROM daily_prices ORDER BY trade_date", engine)
+
+    extra, expected = BAD_ANSWERS[case]
+    with SampleServer(SampleAnswers(extra=extra)) as bad:
+        result = run(tmp_path, bad, instance, tags=AAPL)
+    assert result.success
+    assert statuses(result)["AAPL"].startswith(expected)
+    assert stored_actions(tmp_path) == record
+    after = pd.read_parquet(tmp_path / "objects" / "cleaned_daily_prices" / "AAPL.parquet")
+    pd.testing.assert_frame_equal(after, history)
+    now = pd.read_sql("SELECT * FROM daily_prices ORDER BY trade_date", engine)
+    pd.testing.assert_frame_equal(now.drop(columns=["run_id", "loaded_at"]),
+                                  table.drop(columns=["run_id", "loaded_at"]))
+    engine.dispose()
