@@ -5,5 +5,5 @@ GROUP = "stock_prices"
 
 
 def stage(name: str) -> dict[str, str]:
-    """The tag naming an asset's stage: "ingest", "prices" or "warehouse"."""
+    """The tag naming an asset's stage: "ingest", "prices", "actions" or "warehouse"."""
     return {"stage": name}

@@ -67,9 +67,8 @@ def _listed(days: Sequence[str]) -> str:
 _KEY_FIGURES: dict[str, Callable[[dict], str]] = {
     "no_undeclared_splits": lambda m: (
         _plural(len(m["undeclared_splits"]), "suspected split") + _listed(m["undeclared_splits"])
-        + (f", {_plural(len(m['declared_splits_without_jump']), 'declared split')} without a "
-           f"jump{_listed(m['declared_splits_without_jump'])}"
-           if m.get("declared_splits_without_jump") else "")
+        + (f", declared without a jump{_listed(w)}" if (w := m.get("declared_splits_without_jump"))
+           else "")
     ),
     "ohlc_consistent": lambda m: (
         _plural(m["inconsistent_rows"], "inconsistent row") + _listed(m["first_inconsistent_days"])

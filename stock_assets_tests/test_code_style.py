@@ -58,9 +58,11 @@ def test_the_declared_dependencies_are_what_the_package_imports():
     assert declared - imported - served == set(), "declared, never imported"
 
 
-# Data flows ingest → storage → prices → warehouse. The edge wires them together (definitions,
-# jobs, CLI, alerts); everything else is shared infrastructure that no stage owns.
-STAGES = ["ingest", "storage", "prices", "warehouse"]
+# Data flows ingest → storage → prices → warehouse; corporate actions are fetched like prices and
+# judged with the prices' own rules (split jumps), so they come after them. The edge wires them
+# together (definitions, jobs, CLI, alerts); everything else is shared infrastructure that no
+# stage owns.
+STAGES = ["ingest", "storage", "prices", "actions", "warehouse"]
 EDGE = {"definitions", "jobs", "cli", "alerts", "__main__"}
 
 

@@ -42,6 +42,7 @@ def test_every_asset_is_in_one_group_with_its_stage_as_a_tag():
     stages = {key.to_user_string(): graph.get(key).tags.get("stage") for key in keys}
     assert stages == {
         "raw_quotes": "ingest",
+        "corporate_actions": "actions",
         "cleaned_daily_prices": "prices",
         "quarantined_price_rows": "prices",
         "daily_prices_table": "warehouse",

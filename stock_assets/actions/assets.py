@@ -18,7 +18,8 @@ from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.ingest.assets import API_POOL
 from stock_assets.ingest.batch import fetch_batch
-from stock_assets.ingest.budget import quota_day
+from stock_assets.ingest.budget import quota_day, quota_day_start
+from stock_assets.ingest.quota import refreshed_since
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.listing import first_few
 from stock_assets.prices.quality import SPLIT_RATIO_TOLERANCE
@@ -38,7 +39,7 @@ def build_corporate_actions(partitions: dg.PartitionsDefinition) -> dg.AssetsDef
         backfill_policy=dg.BackfillPolicy.single_run(),
         metadata={"format": "json", "archive": True},
         group_name=GROUP,
-        tags=stage("ingest"),
+        tags=stage("actions"),
         kinds={"python", "json"},
         owners=["team:data-engineering"],
         code_version="1",
@@ -103,8 +104,11 @@ def _fetcher(alphavantage: AlphaVantageResource):
     return fetch
 
 
-def _plan(context, alphavantage, symbols: list[str], stored: dict, raw_quotes) -> dict[str, str]:
-    """Each due symbol and why, logged with what the day's quota leaves for them."""
+def _plan(
+    context: dg.AssetExecutionContext, alphavantage: AlphaVantageResource, symbols: list[str],
+    stored: dict, raw_quotes: StoredPartitions,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The symbols due and why, and those due that wait for quota (prices come first)."""
     today = quota_day(time.time())
     every = alphavantage.corporate_actions_every_days
     due = {}
@@ -113,18 +117,37 @@ def _plan(context, alphavantage, symbols: list[str], stored: dict, raw_quotes) -
                       lambda s=symbol: unexplained_jumps(raw_quotes[s], stored[s]))
         if why is not None:
             due[symbol] = why
-    left = ""
-    if not alphavantage.offline and alphavantage.requests_per_day > 0:
-        used = alphavantage.get_budget().used_today()
-        left = f"; {max(alphavantage.requests_per_day - used, 0)} of today's " \
-               f"{alphavantage.requests_per_day} requests are left after the prices"
+    left, waiting = _quota_left(context, alphavantage)
+    deferred = {}
+    if left is not None:
+        affordable = max(left - waiting, 0) // len(FUNCTIONS)
+        deferred = {s: f"waits for quota the prices do not need: {left} requests are left "
+                       f"today and {waiting} are kept for symbols whose prices are not fetched "
+                       f"yet" for s in list(due)[affordable:]}
     context.log.info(
         f"corporate actions: {len(due)} of {len(symbols)} symbols due, {2 * len(due)} requests "
         f"(SPLITS and DIVIDENDS each), asked after the prices so that they use what the day's "
-        f"quota leaves{left}"
+        f"quota leaves"
+        + ("" if left is None else f"; {left} of today's {alphavantage.requests_per_day} "
+           f"requests are left after the prices, {waiting} of them kept for prices not fetched "
+           f"yet today, so {len(due) - len(deferred)} symbols are asked now")
         + (f"; due: {first_few([f'{s} ({w})' for s, w in due.items()], 5)}" if due else "")
     )
-    return due
+    return {s: w for s, w in due.items() if s not in deferred}, deferred
+
+
+def _quota_left(
+    context: dg.AssetExecutionContext, alphavantage: AlphaVantageResource
+) -> tuple[int | None, int]:
+    """Requests left today (None: no daily quota) and how many of them the watchlist's prices
+    not yet fetched today still need: a run of one symbol (the CLI, a partition launched from
+    the UI) leaves room for the others' prices as a batch run does by its order."""
+    if alphavantage.offline or alphavantage.requests_per_day <= 0:
+        return None, 0
+    used = alphavantage.get_budget().used_today()
+    watchlist = context.assets_def.partitions_def.get_partition_keys()
+    fetched = refreshed_since(context.instance, watchlist, quota_day_start(time.time()))
+    return max(alphavantage.requests_per_day - used, 0), len(watchlist) - len(fetched)
 
 
 def corporate_actions(
@@ -145,12 +168,12 @@ def corporate_actions(
     definition = context.assets_def.metadata_by_key[context.asset_key]
     read = {s: history_store.read(ACTIONS_KEY, s, definition, as_frame=False) for s in symbols}
     stored = {s: None if r is None else r.value for s, r in read.items()}
-    due = _plan(context, alphavantage, symbols, stored, raw_quotes)
+    due, deferred = _plan(context, alphavantage, symbols, stored, raw_quotes)
     workers = 1 if alphavantage.offline else alphavantage.max_concurrent_requests
     batch = fetch_batch(_fetcher(alphavantage), list(due), workers=workers)
     values = {}
     for symbol in symbols:
-        values[symbol], record, status = _outcome(symbol, stored[symbol], batch, due)
+        values[symbol], record, status = _outcome(symbol, stored[symbol], batch, due, deferred)
         if status.startswith("kept:"):
             context.log.warning(f"corporate actions of {symbol} {status}")
         context.add_asset_metadata(_figures(record, status), partition_key=symbol)
@@ -158,7 +181,7 @@ def corporate_actions(
     yield dg.Output(values)
 
 
-def _outcome(symbol: str, stored: dict | None, batch, due: dict) -> tuple:
+def _outcome(symbol: str, stored: dict | None, batch, due: dict, deferred: dict) -> tuple:
     """What is stored for the symbol (a new record, `KEEP_STORED`, or a record saying the events
     are not known yet), the record its figures show, and its status line."""
     if symbol in batch.fetched:
@@ -171,7 +194,9 @@ def _outcome(symbol: str, stored: dict | None, batch, due: dict) -> tuple:
             f"({first_few(lost, 3)}), so the record is trusted over them"
         )
     error: AlphaVantageError | None = batch.failures.get(symbol)
-    if symbol not in due:
+    if symbol in deferred:
+        status = f"not fetched: {deferred[symbol]}"
+    elif symbol not in due:
         status = f"not due: fetched {fetched_on(stored)}"
     elif error is None:
         status = "not fetched: the batch stopped before it (see the run's log)"

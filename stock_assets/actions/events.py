@@ -12,6 +12,7 @@ from datetime import date
 
 from stock_assets.alphavantage.answers import Answer
 from stock_assets.alphavantage.api import ACTION_FIELDS, DIVIDENDS, SPLITS
+from stock_assets.prices.adjust import known_actions
 
 OPTIONAL_DATES = ("declaration_date", "record_date", "payment_date")
 UNKNOWN = {"", "none", "null", "n/a"}
@@ -95,11 +96,6 @@ def parse_actions(answers: dict[str, Answer]) -> ParsedActions:
     parsed.splits.sort(key=lambda e: e[first_field[SPLITS]])
     parsed.dividends.sort(key=lambda e: e[first_field[DIVIDENDS]])
     return parsed
-
-
-def known_actions(record: dict | None) -> dict | None:
-    """A stored record's events, or None when they were never fetched (unknown, not "none")."""
-    return record if record and record.get("fetched_at") else None
 
 
 def lost_events(stored: dict | None, fetched: dict) -> list[str]:

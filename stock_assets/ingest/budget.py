@@ -36,6 +36,12 @@ def quota_day(timestamp: float) -> date:
     return datetime.fromtimestamp(timestamp, QUOTA_TIMEZONE).date()
 
 
+def quota_day_start(timestamp: float) -> float:
+    """When the Alpha Vantage day of a moment began (epoch seconds)."""
+    day = quota_day(timestamp)
+    return datetime(day.year, day.month, day.day, tzinfo=QUOTA_TIMEZONE).timestamp()
+
+
 # Slots are 4 % further apart than the limits allow: ten slots at 10/s span 1.04 s, and those 40 ms
 # absorb how late a request may leave its slot (`late_allowed`) and its way to the API. At 3 %
 # (15 ms late allowed) a loaded 2-core machine gave up about one slot in five (bench.paced_fetch);

@@ -99,6 +99,12 @@ def adjusted_close_mismatches(frame: pd.DataFrame, rtol: float = 1e-6) -> pd.Dat
     return report.loc[~(relative_error <= rtol)].reset_index(drop=True)
 
 
+def known_actions(record: dict | None) -> dict | None:
+    """A stored corporate-actions record's events, or None when they were never fetched: unknown,
+    which is not the same as none."""
+    return record if record and record.get("fetched_at") else None
+
+
 def as_received(history: pd.DataFrame) -> pd.DataFrame:
     """The history with only what its answers carried: computed columns dropped, and the
     adjustments filled from corporate actions emptied (or dropped, when no row was received)."""

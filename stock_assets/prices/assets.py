@@ -7,14 +7,13 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from stock_assets.actions.events import known_actions
 from stock_assets.alphavantage.answers import Answer
 from stock_assets.asset_keys import ACTIONS_KEY, CLEANED_KEY, QUARANTINE_KEY
 from stock_assets.automation import FOLLOW_UPSTREAM
 from stock_assets.catalog import GROUP, stage
 from stock_assets.check_results import check_results_by_partition
 from stock_assets.prices import schema
-from stock_assets.prices.adjust import SOURCE
+from stock_assets.prices.adjust import SOURCE, known_actions
 from stock_assets.prices.chart import METADATA_KEY as CHART_KEY
 from stock_assets.prices.chart import price_chart_metadata
 from stock_assets.prices.checks import CHECKS, QUARANTINE_SHARE, QUARANTINE_THRESHOLD, Evidence

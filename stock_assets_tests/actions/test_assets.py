@@ -82,24 +82,40 @@ def test_when_the_prices_leave_too_little_quota_the_rest_waits_and_the_prices_go
                  max_concurrent_requests=1)
     assert result.success
     status = statuses(result)
-    assert status["AAPL"] == "fetched: never fetched"
-    assert [s for s in status.values() if s.startswith("not fetched")] and all(
-        "daily quota" in s or "batch stopped" in s for k, s in status.items() if k != "AAPL"
-    )
-    assert len(sample_server.arrivals()) == 8
+    assert status.pop("AAPL") == "fetched: never fetched"
+    assert set(status.values()) == {
+        "not fetched: waits for quota the prices do not need: 3 requests are left today and 0 "
+        "are kept for symbols whose prices are not fetched yet"
+    }
+    assert [a.function for a in sample_server.arrivals()] == [DAILY] * 5 + [SPLITS, DIVIDENDS]
     cleaned = {m.partition: m.metadata["adjustment_source"].value
                for m in result.asset_materializations_for_node("cleaned_daily_prices")
                if m.asset_key.path == ["cleaned_daily_prices"]}
     assert cleaned["AAPL"] == "corporate actions"
     assert {cleaned[s] for s in ["MSFT", "IBM", "GOOG", "FB"]} == {"none"}
-    assert any("were not asked for" in line for line in logged(instance, result))
+    assert any("so 1 symbols are asked now" in line for line in logged(instance, result))
 
+
+def test_runs_of_one_symbol_each_leave_the_quota_the_other_prices_need(
+    tmp_path, sample_server, instance
+):
+    """As the CLI runs them: without the reservation, AAPL, MSFT and IBM would spend 9 of 10
+    requests and FB's prices would find the quota spent."""
+    for symbol in ["AAPL", "MSFT", "IBM", "GOOG", "FB"]:
+        result = run(tmp_path, sample_server, instance, tags={"dagster/partition": symbol},
+                     requests_per_day=10)
+        assert result.success, symbol
+    asked = [(a.function, a.symbol) for a in sample_server.arrivals()]
+    assert [s for f, s in asked if f == DAILY] == ["AAPL", "MSFT", "IBM", "GOOG", "FB"]
+    assert sorted({s for f, s in asked if f != DAILY}) == ["AAPL", "MSFT"]
+    assert len(asked) == 9
 
 def test_a_price_jump_with_no_split_on_record_fetches_them_at_once(
     tmp_path, sample_server, instance
 ):
     assert run(tmp_path, sample_server, instance, tags=AAPL).success
-    age_actions(tmp_path, sample_server, days=1, splits=[])  # fetched yesterday, before the splits were known
+    # Fetched yesterday, before the splits were known.
+    age_actions(tmp_path, sample_server, days=1, splits=[])
     sample_server.clear()
     result = run(tmp_path, sample_server, instance, tags=AAPL)
     assert result.success

@@ -2,8 +2,9 @@
 
 import json
 
-from stock_assets.actions.events import known_actions, parse_actions
+from stock_assets.actions.events import parse_actions
 from stock_assets.alphavantage.answers import Answer
+from stock_assets.prices.adjust import known_actions
 
 
 def answer(function: str, data: list, symbol: str = "NVDA") -> Answer:
