@@ -120,7 +120,7 @@ def test_every_documented_variable_set_shows_values_never_secrets(
     assert set(env) == documented_variables()
     result = _materialize(tmp_path, **env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert {r["datatype"] for r in sample_server.requests} == {"csv"}
+    assert {r["datatype"] for r in sample_server.series_requests} == {"csv"}
     header = result.stdout.splitlines()[:4]
     assert header == [
         f"source:   Alpha Vantage at {sample_server.url}, free (daily endpoint) plan, "
@@ -279,7 +279,8 @@ def test_replay_rebuilds_from_every_archived_answer_without_a_request(
     for full in ("true", "false"):
         fetched = _materialize(tmp_path, ALPHAVANTAGE_FULL_HISTORY=full, **env)
         assert fetched.returncode == 0, fetched.stdout[-3000:] + fetched.stderr[-3000:]
-    assert [r["outputsize"] for r in sample_server.requests] == ["full", "compact"]
+    assert [r["outputsize"] for r in sample_server.series_requests] == ["full", "compact"]
+    asked = len(sample_server.requests)  # and AAPL's corporate actions, once that day
     keys = ["prices/cleaned_daily_prices/AAPL.parquet", "prices/quarantined_price_rows/AAPL.csv"]
 
     def objects() -> dict[str, bytes]:
@@ -312,7 +313,7 @@ def test_replay_rebuilds_from_every_archived_answer_without_a_request(
         assert ": 2 archived answers replayed, 3270 days" in _symbol_line(replayed, "AAPL")
         assert "1 of 1 symbols rebuilt from the archive" in replayed.stdout
         _assert_quiet(replayed)
-        assert len(sample_server.requests) == 2  # none since the fetches
+        assert len(sample_server.requests) == asked == 4  # none since the fetches
         assert objects() == fetched_objects, gone
         assert _price_rows(url, "AAPL") == fetched_rows, gone
     assert CANARY not in listed.stdout + replayed.stdout + replayed.stderr

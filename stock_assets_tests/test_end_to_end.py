@@ -110,7 +110,8 @@ def test_single_run_backfill_of_every_symbol(sample_server, s3_bucket, postgres_
     )
     assert result.success
     assert _rows_per_symbol(pg_engine) == SAMPLE_ROWS
-    assert len(sample_server.requests) == 5
+    assert len(sample_server.series_requests) == 5
+    assert len(sample_server.requests) == 5 * 3  # and each symbol's SPLITS and DIVIDENDS
 
 
 def test_rejected_symbol_fails_only_its_partition(
@@ -301,7 +302,8 @@ def test_switching_the_prices_format_keeps_the_history_and_leaves_no_orphan(
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert "history_never_shrinks" not in result.stdout, result.stdout
-        assert sample_server.requests[-1]["outputsize"] == ("full" if number == 0 else "compact")
+        expected = "full" if number == 0 else "compact"
+        assert sample_server.series_requests[-1]["outputsize"] == expected
         cleaned = sorted(k for k in _all_objects(s3_client, s3_bucket)
                          if k.startswith("prices/cleaned_daily_prices/"))
         assert cleaned == [f"prices/cleaned_daily_prices/AAPL.{fmt}"], (fmt, cleaned)

@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from stock_assets.alphavantage.api import SERIES_KEY
+from stock_assets.alphavantage.api import ACTION_FIELDS, SERIES_KEY
 from stock_assets.alphavantage.sample import (
     Reply,
     SampleAnswers,
@@ -120,6 +120,12 @@ class SampleServer:
             self._sticky.clear()
             self.requests.clear()
             self._arrivals.clear()
+
+    @property
+    def series_requests(self) -> list[dict[str, str]]:
+        """The daily-series requests so far (not the SPLITS and DIVIDENDS ones), oldest first."""
+        with self._lock:
+            return [r for r in self.requests if r.get("function") not in ACTION_FIELDS]
 
     def arrivals(self) -> list[Arrival]:
         """A copy of the arrival log, oldest first (cleared by `clear()`)."""

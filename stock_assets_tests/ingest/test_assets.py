@@ -43,7 +43,8 @@ def test_a_batch_is_one_run_that_fetches_each_symbol_once(tmp_path, sample_serve
     result = _run(tmp_path, sample_server, instance, max_concurrent_requests=4)
     assert result.success
     assert _materialized(instance, result) == ["AAPL", "FB", "GOOG", "IBM", "MSFT"]
-    assert sorted(r["symbol"] for r in sample_server.requests) == _materialized(instance, result)
+    fetched = sorted(r["symbol"] for r in sample_server.series_requests)
+    assert fetched == _materialized(instance, result)
     tables = result.asset_materializations_for_node("daily_prices_table")
     assert sorted(m.partition for m in tables) == _materialized(instance, result)
 
@@ -55,7 +56,7 @@ def test_the_spent_quota_stores_what_was_fetched_and_ends_the_run_cleanly(
     assert result.success
     assert _materialized(instance, result) == ["AAPL", "IBM", "MSFT"]
     assert _stored(tmp_path) == ["AAPL", "IBM", "MSFT"]
-    assert [r["symbol"] for r in sample_server.requests] == ["AAPL", "MSFT", "IBM"]
+    assert [r["symbol"] for r in sample_server.series_requests] == ["AAPL", "MSFT", "IBM"]
     tags = instance.get_run_by_id(result.run_id).tags
     assert tags[EXHAUSTED_TAG] == "true" and QUOTA_DAY_TAG in tags
     assert result.asset_materializations_for_node("daily_prices_table") == []
@@ -76,7 +77,7 @@ def test_the_api_saying_the_quota_is_spent_stops_the_batch_too(
     result = _run(tmp_path, sample_server, instance)
     assert result.success
     assert _materialized(instance, result) == ["AAPL", "MSFT"]
-    assert [r["symbol"] for r in sample_server.requests] == ["AAPL", "MSFT", "IBM"]
+    assert [r["symbol"] for r in sample_server.series_requests] == ["AAPL", "MSFT", "IBM"]
     assert instance.get_run_by_id(result.run_id).tags[EXHAUSTED_TAG] == "true"
 
 
@@ -134,7 +135,7 @@ def test_a_symbol_refused_full_history_gets_compact_and_says_the_history_is_part
     result = dg.materialize(ASSETS, resources=resources, instance=instance,
                             partition_key="AAPL")
     assert result.success
-    assert [(r["outputsize"]) for r in sample_server.requests] == ["full", "compact"]
+    assert [(r["outputsize"]) for r in sample_server.series_requests] == ["full", "compact"]
     record = json.loads(resources["object_store"].get_store().get("raw_quotes/AAPL.json").data)
     assert record["outputsize"] == "compact"
     assert record["partial_history"].startswith("outputsize=full was refused (Invalid API call")
@@ -148,7 +149,7 @@ def test_answers_can_be_requested_as_csv(tmp_path, sample_server, instance, back
     result = dg.materialize(ASSETS, resources=resources, instance=instance,
                             partition_key="MSFT")
     assert result.success
-    assert {r["datatype"] for r in sample_server.requests} == {"csv"}
+    assert {r["datatype"] for r in sample_server.series_requests} == {"csv"}
     engine = sa.create_engine(resources["database"].url)
     with engine.connect() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM daily_prices")).scalar()

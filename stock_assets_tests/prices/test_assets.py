@@ -17,8 +17,9 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionResolvedStatus,
 )
 
+from stock_assets.alphavantage.api import SPLITS
 from stock_assets.alphavantage.sample import SampleAnswers
-from stock_assets.alphavantage.sample_server import POISONED_ROWS
+from stock_assets.alphavantage.sample_server import POISONED_ROWS, SampleServer
 from stock_assets.definitions import ASSETS
 from stock_assets.prices.checks import CHECK_NAMES as CLEANED_CHECKS
 from stock_assets_tests.helpers import loopback_resources
@@ -172,7 +173,8 @@ def test_every_symbol_of_a_run_is_charted_and_logs_its_progress(tmp_path, sample
     )
     assert result.success
     charted = {
-        m.partition: re.findall(r"!\[(\w+) close\]\(", m.metadata["price_chart"].md_str)
+        m.partition: re.findall(r"!\[(\w+) close and adjusted close\]\(",
+                                m.metadata["price_chart"].md_str)
         for m in result.asset_materializations_for_node("cleaned_daily_prices")
         if m.asset_key.path == ["cleaned_daily_prices"]
     }
@@ -194,14 +196,17 @@ MSFT_AND_IBM = {
 
 
 @pytest.fixture
-def msft_and_ibm(tmp_path, sample_server, instance) -> dg.ExecuteInProcessResult:
-    """One batch run of MSFT and IBM (a single-run backfill), successful."""
-    result = dg.materialize(
-        ASSETS,
-        resources=loopback_resources(tmp_path, sample_server),
-        tags=MSFT_AND_IBM,
-        instance=instance,
-    )
+def msft_and_ibm(tmp_path, instance) -> dg.ExecuteInProcessResult:
+    """One batch run of MSFT and IBM (a single-run backfill), successful; MSFT's SPLITS answer
+    lists no split, so its 2003 jump is undeclared and its split check fails alone."""
+    no_splits = {(SPLITS, "MSFT"): {"symbol": "MSFT", "data": []}}
+    with SampleServer(SampleAnswers(extra=no_splits)) as server:
+        result = dg.materialize(
+            ASSETS,
+            resources=loopback_resources(tmp_path, server),
+            tags=MSFT_AND_IBM,
+            instance=instance,
+        )
     assert result.success
     return result
 
@@ -225,7 +230,7 @@ def test_each_symbol_of_a_batch_gets_one_event_with_its_figures_and_its_chart(
         chart = meta["price_chart"].md_str
         assert re.findall(r"!\[(\w+) close and adjusted close\]\(data:image/png;base64,",
                           chart) == [symbol]
-    assert "split 2003-02-18 (2:1)" in cleaned["MSFT"]["price_chart"].md_str
+    assert "suspected split 2003-02-18 (2:1)" in cleaned["MSFT"]["price_chart"].md_str
     assert "split" not in cleaned["IBM"]["price_chart"].md_str
     quarantined = {
         m.partition: m.metadata["rows_quarantined"].value
@@ -246,8 +251,8 @@ def _latest_check(instance: dg.DagsterInstance, asset: str, check: str, symbol: 
 
 
 def test_a_batch_records_each_symbols_own_check_result(instance, msft_and_ibm):
-    """MSFT's answer has two probable splits, IBM's none: the instance (and so the UI's checks
-    list and its "latest execution") must say so per symbol, each pointing at that symbol's
+    """MSFT's prices jump at a split its SPLITS answer does not list, IBM's never: the instance
+    (and so the UI's checks list and its "latest execution") must say so per symbol, each pointing at that symbol's
     materialization of this run."""
     result = msft_and_ibm
     materialized = {
@@ -308,7 +313,7 @@ def test_replay_job_rebuilds_the_history_from_every_archived_answer(
             ASSETS, resources=resources, partition_key="AAPL", instance=instance
         )
         assert fetched.success
-    assert [r["outputsize"] for r in sample_server.requests] == ["full", "compact"]
+    assert [r["outputsize"] for r in sample_server.series_requests] == ["full", "compact"]
     stored = tmp_path / "objects" / "cleaned_daily_prices" / "AAPL.parquet"
     fetched_bytes = stored.read_bytes()
     stored.unlink()
@@ -320,7 +325,7 @@ def test_replay_job_rebuilds_the_history_from_every_archived_answer(
 
     assert result.success
     assert stored.read_bytes() == fetched_bytes
-    assert len(sample_server.requests) == 2
+    assert len(sample_server.requests) == 4  # the two fetches and one of corporate actions
     cleaned = next(
         m for m in result.asset_materializations_for_node("cleaned_daily_prices")
         if m.asset_key.path == ["cleaned_daily_prices"]
