@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
-VALUE_COLUMNS = [
+NUMBER_COLUMNS = [
     "open",
     "high",
     "low",
@@ -18,7 +18,17 @@ VALUE_COLUMNS = [
     "adjusted_low",
     "adjusted_volume",
 ]
+# Text: where the row's adjusted values came from (see `ADJUSTMENT_SOURCE_CHECK`).
+TEXT_COLUMNS = ["adjustment_source"]
+# What a row holds besides its key and lineage: a change to any of them is an update.
+VALUE_COLUMNS = [*NUMBER_COLUMNS, *TEXT_COLUMNS]
 LINEAGE_COLUMNS = ["source_uri", "source_sha256", "run_id", "loaded_at"]
+# The values `stock_assets.prices.schema.ADJUSTMENT_SOURCES` lists (a shared module imports no
+# stage); NULL for rows loaded from histories stored before the column existed.
+ADJUSTMENT_SOURCE_CHECK = (
+    "adjustment_source IS NULL OR "
+    "adjustment_source IN ('premium answer', 'corporate actions', 'none')"
+)
 
 
 def price_columns() -> list[sa.Column]:
@@ -39,6 +49,7 @@ def price_columns() -> list[sa.Column]:
         sa.Column("adjusted_high", sa.Double),
         sa.Column("adjusted_low", sa.Double),
         sa.Column("adjusted_volume", sa.Double),
+        sa.Column("adjustment_source", sa.Text),
     ]
 
 
@@ -59,6 +70,7 @@ daily_prices = sa.Table(
     *lineage_columns(),
     sa.PrimaryKeyConstraint("symbol", "trade_date", name="pk_daily_prices"),
     sa.CheckConstraint("volume >= 0", name="ck_daily_prices_volume_nonnegative"),
+    sa.CheckConstraint(ADJUSTMENT_SOURCE_CHECK, name="ck_daily_prices_adjustment_source"),
     comment="Cleaned daily stock prices, one row per symbol and trading day.",
 )
 

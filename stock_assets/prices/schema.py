@@ -10,6 +10,10 @@ ADJUSTMENTS = ["adjusted_close", "dividend_amount", "split_coefficient"]
 VALUES = [*PRICES, "volume", *ADJUSTMENTS]
 # Computed here from the answer's split and dividend fields, never received.
 COMPUTED_ADJUSTMENTS = ["adjusted_open", "adjusted_high", "adjusted_low", "adjusted_volume"]
+# Where a row's adjusted values came from: the answer's own adjusted close, adjustments computed
+# from the SPLITS/DIVIDENDS events, or none known. Histories stored before it lack the column.
+ADJUSTMENT_SOURCE = "adjustment_source"
+ADJUSTMENT_SOURCES = ("premium answer", "corporate actions", "none")
 QUARANTINE = [*REQUIRED, *ADJUSTMENTS, "reason"]
 DATE = pd.ArrowDtype(pa.date32())
 TEXT = "string[pyarrow]"
@@ -18,15 +22,17 @@ TEXT = "string[pyarrow]"
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """Cast to the canonical types and column order, sorted by day, with a fresh index.
 
-    Adjustment columns are kept only when present, so a free-plan history stays narrow.
+    Adjustment columns and the adjustment source (text) are kept only when present, so a
+    free-plan history stays narrow and one stored before the source existed reads as it was.
     """
-    optional = [*ADJUSTMENTS, *COMPUTED_ADJUSTMENTS]
+    optional = [*ADJUSTMENTS, *COMPUTED_ADJUSTMENTS, ADJUSTMENT_SOURCE]
     columns = REQUIRED + [c for c in optional if c in frame.columns]
     out = frame[columns].copy()
     out["symbol"] = out["symbol"].astype(TEXT)
     out["trade_date"] = as_dates(out["trade_date"])
     for name in columns[2:]:
-        out[name] = out[name].astype("int64" if name == "volume" else "float64")
+        kind = {"volume": "int64", ADJUSTMENT_SOURCE: TEXT}.get(name, "float64")
+        out[name] = out[name].astype(kind)
     return out.sort_values("trade_date", kind="stable").reset_index(drop=True)
 
 

@@ -81,8 +81,8 @@ class Format:
             if self.name == "parquet":
                 return pq.read_table(io.BytesIO(data), columns=columns).to_pandas()
             if self.name == "csv":
-                only = pa_csv.ConvertOptions(include_columns=columns) if columns else None
-                return pa_csv.read_csv(io.BytesIO(data), convert_options=only).to_pandas()
+                table = pa_csv.read_csv(io.BytesIO(data), convert_options=_csv_options(columns))
+                return table.to_pandas()
             if as_frame:
                 if not data.strip():
                     return pd.DataFrame(columns=columns)
@@ -91,6 +91,14 @@ class Format:
             return json.loads(data)
         except (pa.ArrowException, ValueError) as exc:
             raise UnreadableObjectError(f"not valid {self.name}: {exc}") from exc
+
+
+def _csv_options(columns: list[str] | None) -> pa_csv.ConvertOptions:
+    """An empty field is NULL, quoted empty text: the writer quotes all text, never a NULL."""
+    options = pa_csv.ConvertOptions(strings_can_be_null=True, quoted_strings_can_be_null=False)
+    if columns:
+        options.include_columns = columns
+    return options
 
 
 FORMATS = {

@@ -33,26 +33,17 @@ def binary_copy_rows(fields: Sequence[tuple], count: int) -> Iterator[np.ndarray
     """`count` rows in Postgres' binary COPY format, built a whole column at a time.
 
     Each field is (numpy big-endian format, values, NULL mask): values is an array of `count`,
-    one `bytes` value for every row (format ignored), or None for NULL on every row. Rows are
-    grouped by which fields are NULL, so each group has one fixed layout and is one numpy
-    record array, the groups one after the other; a history usually is a single group.
+    one `bytes` value for every row (format ignored), or None for NULL on every row; an array
+    of bytes (numpy "S") is text, each row's as long as it is (format ignored). Rows are
+    grouped by which fields are NULL and how long their texts are, so each group has one fixed
+    layout and is one numpy record array, the groups one after the other; a history usually is
+    a single group, or one per length of its texts.
     """
-    masks = [(i, mask) for i, (_, values, mask) in enumerate(fields) if mask is not None]
-    patterns = np.zeros(count, np.int64)
-    for bit, (_, mask) in enumerate(masks):
-        patterns |= mask.astype(np.int64) << bit
-    codes = np.unique(patterns)
-    for code in codes:
+    patterns = _layout_patterns(fields, count)
+    codes, firsts = np.unique(patterns, return_index=True)
+    for code, first in zip(codes, firsts, strict=True):
         rows = slice(None) if len(codes) == 1 else patterns == code
-        null_here = {i for bit, (i, _) in enumerate(masks) if code >> bit & 1}
-        formats = tuple(
-            None
-            if values is None or i in null_here
-            else f"S{len(values)}"
-            if isinstance(values, bytes)
-            else fmt
-            for i, (fmt, values, _) in enumerate(fields)
-        )
+        formats = tuple(_format(field, first) for field in fields)
         layout = record_layout(formats)
         records = np.empty(count if len(codes) == 1 else int(rows.sum()), layout)
         records["count"] = len(fields)
@@ -63,3 +54,33 @@ def binary_copy_rows(fields: Sequence[tuple], count: int) -> Iterator[np.ndarray
             records[f"length{i}"] = layout[f"value{i}"].itemsize
             records[f"value{i}"] = values if isinstance(values, bytes) else values[rows]
         yield records
+
+
+def _is_text(values: np.ndarray | bytes | None) -> bool:
+    return isinstance(values, np.ndarray) and values.dtype.kind == "S"
+
+
+def _layout_patterns(fields: Sequence[tuple], count: int) -> np.ndarray:
+    """Each row's layout as one number: a bit for each NULL mask, then for each text field the
+    rank of its length among the field's lengths (the table's fields take about 15 bits)."""
+    patterns = np.zeros(count, np.int64)
+    bit = 0
+    for _, values, mask in fields:
+        if mask is not None:
+            patterns |= mask.astype(np.int64) << bit
+            bit += 1
+        if _is_text(values):
+            lengths, ranks = np.unique(np.char.str_len(values), return_inverse=True)
+            patterns |= ranks.astype(np.int64) << bit
+            bit += max(1, (len(lengths) - 1).bit_length())
+    return patterns
+
+
+def _format(field: tuple, row: int) -> str | None:
+    """The field's format in the layout of `row`'s group; None where it is NULL."""
+    fmt, values, mask = field
+    if values is None or (mask is not None and mask[row]):
+        return None
+    if isinstance(values, bytes):
+        return f"S{len(values)}"
+    return f"S{len(values[row])}" if _is_text(values) else fmt

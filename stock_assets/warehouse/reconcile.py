@@ -3,11 +3,13 @@
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from stock_assets.database.schema import VALUE_COLUMNS, daily_prices
+from stock_assets.database.schema import NUMBER_COLUMNS, TEXT_COLUMNS, VALUE_COLUMNS, daily_prices
 from stock_assets.listing import first_few
+from stock_assets.prices.schema import TEXT
 
 SHOWN_DIFFERENCES = 10
 
@@ -31,10 +33,12 @@ class Reconciliation:
 
 
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """Same columns, types and day format on both sides (absent adjustments as NaN)."""
+    """Same columns, types and day format on both sides (absent adjustments as NaN, an absent
+    adjustment source, as in histories stored before it, as NULL)."""
     out = frame.reindex(columns=["trade_date", *VALUE_COLUMNS]).copy()
     out["trade_date"] = pd.to_datetime(out["trade_date"].astype("string")).dt.strftime("%Y-%m-%d")
-    out[VALUE_COLUMNS] = out[VALUE_COLUMNS].astype("float64")
+    out[NUMBER_COLUMNS] = out[NUMBER_COLUMNS].astype("float64")
+    out[TEXT_COLUMNS] = out[TEXT_COLUMNS].astype(TEXT)
     return out
 
 
@@ -73,10 +77,7 @@ def reconcile(table: pd.DataFrame, stored: pd.DataFrame) -> Reconciliation:
     """Compare a symbol's table rows with its stored cleaned history."""
     table, stored = _canonical(table), _canonical(stored)
     joined = table.merge(stored, on="trade_date", how="outer", suffixes=("_table", "_stored"))
-    left = joined[[f"{c}_table" for c in VALUE_COLUMNS]].to_numpy()
-    right = joined[[f"{c}_stored" for c in VALUE_COLUMNS]].to_numpy()
-    same = ((left == right) | (pd.isna(left) & pd.isna(right))).all(axis=1)
-    differing = sorted(joined.loc[~same, "trade_date"])
+    differing = sorted(joined.loc[~_same_values(joined), "trade_date"])
     return Reconciliation(
         table_rows=len(table),
         stored_rows=len(stored),
@@ -84,3 +85,15 @@ def reconcile(table: pd.DataFrame, stored: pd.DataFrame) -> Reconciliation:
         stored_checksum=checksum(stored),
         differing_days=differing,
     )
+
+
+def _same_values(joined: pd.DataFrame) -> np.ndarray:
+    """Per joined day: do the table's values equal the stored ones (NULL equal to NULL)?"""
+    left = joined[[f"{c}_table" for c in NUMBER_COLUMNS]].to_numpy(dtype="float64")
+    right = joined[[f"{c}_stored" for c in NUMBER_COLUMNS]].to_numpy(dtype="float64")
+    same = ((left == right) | (np.isnan(left) & np.isnan(right))).all(axis=1)
+    for name in TEXT_COLUMNS:
+        table, stored = joined[f"{name}_table"], joined[f"{name}_stored"]
+        equal = (table == stored).fillna(False) | (table.isna() & stored.isna())
+        same &= equal.to_numpy(dtype=bool)
+    return same

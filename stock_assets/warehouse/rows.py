@@ -1,7 +1,8 @@
 """One symbol's cleaned history as column arrays, the form every write of a load starts from.
 
 Converted a whole column at a time (Arrow and numpy), never a Python loop per row: the arrays
-feed binary COPY directly, and only drivers without COPY get Python tuples.
+feed binary COPY directly, and only drivers without COPY get Python tuples. Text values are
+UTF-8 bytes (numpy "S"), encoded once per distinct text.
 """
 
 from dataclasses import dataclass
@@ -12,21 +13,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stock_assets.database.schema import LINEAGE_COLUMNS, VALUE_COLUMNS
+from stock_assets.database.schema import LINEAGE_COLUMNS, TEXT_COLUMNS, VALUE_COLUMNS
 from stock_assets.warehouse.copy_encoding import PG_EPOCH, PG_EPOCH_DAYS
 from stock_assets.warehouse.stats import Lineage, LoadError
 
 STAGED_COLUMNS = ["symbol", "trade_date", *VALUE_COLUMNS]
 COLUMNS = [*STAGED_COLUMNS, *LINEAGE_COLUMNS]
+# Binary COPY formats; text arrays carry their own widths.
+_COPY_FORMATS = {"volume": ">i8"} | {name: "" for name in TEXT_COLUMNS}
 
 
 @dataclass(frozen=True)
 class SymbolRows:
     """One symbol's history as column arrays in day order, ready to write.
 
-    `days` counts from 1970-01-01; `values` maps each value column to its array (None: the
-    column is absent, NULL on every day), `nulls` to a mask of the days where it is NULL (None:
-    on no day).
+    `days` counts from 1970-01-01; `values` maps each value column to its array, text as UTF-8
+    bytes (None: the column is absent or NULL on every day), `nulls` to a mask of the days where
+    it is NULL (None: on no day).
     """
 
     symbol: str
@@ -58,8 +61,8 @@ class SymbolRows:
             if name not in frame.columns:
                 values[name] = nulls[name] = None
                 continue
-            array, missing = _numbers(frame[name], "int64" if name == "volume" else "float64")
-            if order is not None:
+            array, missing = _values(name, frame[name])
+            if order is not None and array is not None:
                 array = array[order]
                 missing = None if missing is None else missing[order]
             values[name], nulls[name] = array, missing
@@ -96,7 +99,8 @@ class SymbolRows:
             if array is None:
                 columns.append([None] * len(self))
             else:
-                column = array.astype(object)
+                text = array.dtype.kind == "S"
+                column = (np.char.decode(array) if text else array).astype(object)
                 if missing is not None:
                     column[missing] = None
                 columns.append(column.tolist())
@@ -118,8 +122,7 @@ class SymbolRows:
             (">i4", self.days - PG_EPOCH_DAYS, None),
         ]
         for name in VALUE_COLUMNS:
-            fmt = ">i8" if name == "volume" else ">f8"
-            fields.append((fmt, self.values[name], self.nulls[name]))
+            fields.append((_COPY_FORMATS.get(name, ">f8"), self.values[name], self.nulls[name]))
         if loaded_at is not None:
             microseconds = (loaded_at - PG_EPOCH) // timedelta(microseconds=1)
             fields.extend(
@@ -139,6 +142,25 @@ def _epoch_days(symbol: str, column: pd.Series) -> np.ndarray:
     if days.null_count:
         raise LoadError(f"load of {symbol} rolled back, table unchanged: a day without a date")
     return pc.cast(days, pa.int32()).to_numpy(zero_copy_only=False)
+
+
+def _values(name: str, column: pd.Series) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if name in TEXT_COLUMNS:
+        return _texts(column)
+    return _numbers(column, "int64" if name == "volume" else "float64")
+
+
+def _texts(column: pd.Series) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The column as UTF-8 bytes and its NULL mask; (None, None) when it is NULL on every day.
+
+    Encoded once per distinct text: a history holds a handful (its adjustment sources).
+    """
+    codes, distinct = pd.factorize(column)
+    missing = codes < 0
+    if missing.all():
+        return None, None
+    encoded = np.array([str(text).encode() for text in distinct])
+    return encoded[np.where(missing, 0, codes)], (missing if missing.any() else None)
 
 
 def _numbers(column: pd.Series, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:

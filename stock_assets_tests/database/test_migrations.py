@@ -57,6 +57,41 @@ def test_renaming_the_lineage_checksum_column_keeps_every_row(blank_engine):
     assert old == "ab" * 32
 
 
+def _columns(connection: sa.Connection) -> list[str]:
+    return [column["name"] for column in sa.inspect(connection).get_columns("daily_prices")]
+
+
+def test_adding_the_adjustment_source_keeps_every_row_and_both_checks(blank_engine):
+    """0005 adds adjustment_source, NULL on the rows loaded before, and its CHECK constraint;
+    on SQLite batch mode copies the table, which must keep the volume check. A downgrade
+    removes both and keeps the rows."""
+    row = {"symbol": "IBM", "trade_date": "2013-03-01", "open": 1.0, "high": 2.0, "low": 0.5,
+           "close": 1.5, "volume": 10, "source_uri": "s3://b/IBM.parquet",
+           "source_sha256": "ab" * 32, "run_id": "r1", "loaded_at": "2013-03-01 22:00:00+00"}
+    insert = sa.text(f"INSERT INTO daily_prices ({', '.join(row)}) "
+                     f"VALUES ({', '.join(':' + name for name in row)})")
+    with blank_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0004")
+        connection.execute(insert, row)
+        command.upgrade(alembic_config(connection), "0005")
+        kept = connection.execute(sa.text("SELECT symbol, close, adjustment_source, "
+                                          "source_sha256 FROM daily_prices")).all()
+        connection.execute(sa.text("UPDATE daily_prices SET adjustment_source = 'none'"))
+    assert kept == [("IBM", 1.5, None, "ab" * 32)]
+    refused = {"adjustment_source": "guessed", "volume": -1}
+    for column, value in refused.items():
+        with pytest.raises(sa.exc.IntegrityError), blank_engine.begin() as connection:
+            connection.execute(sa.text(f"UPDATE daily_prices SET {column} = :v"), {"v": value})
+    with blank_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+        assert "adjustment_source" not in _columns(connection)
+        assert connection.execute(sa.text("SELECT symbol, close FROM daily_prices")).all() == [
+            ("IBM", 1.5)
+        ]
+    with pytest.raises(sa.exc.IntegrityError), blank_engine.begin() as connection:
+        connection.execute(sa.text("UPDATE daily_prices SET volume = -1"))
+
+
 def test_model_and_migrations_agree(blank_engine):
     ensure_schema(blank_engine)
     with blank_engine.connect() as connection:

@@ -96,3 +96,17 @@ def test_definitions_refuse_an_asset_with_an_unknown_format():
     with pytest.raises(ValueError, match="asset quotes_as_xml: unknown storage format 'xml'") as e:
         validate_formats([quotes_as_csv, quotes_as_xml], "parquet")
     assert "json, csv, parquet" in str(e.value)
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_missing_text_stays_null_and_empty_text_empty(name: str):
+    """A cleaned history's adjustment source is NULL on days stored before it was known."""
+    frame = daily_prices("IBM", days=3).assign(
+        adjustment_source=pd.array(["none", "", None], dtype="string[pyarrow]")
+    )
+    fmt = get_format(name)
+
+    decoded = fmt.decode(fmt.encode(frame), as_frame=True)
+
+    assert decoded["adjustment_source"].tolist()[:2] == ["none", ""]
+    assert pd.isna(decoded["adjustment_source"].iloc[2])

@@ -1,9 +1,16 @@
+"""Loads into `daily_prices`, each case on Postgres and on SQLite.
+
+Over 300 lines: one function's cases (merge, append, counts, refusals, every column), which
+share their fixtures and helpers.
+"""
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from stock_assets.alphavantage.api import DAILY_ADJUSTED
-from stock_assets.database.schema import VALUE_COLUMNS, daily_prices
+from stock_assets.database.schema import NUMBER_COLUMNS, TEXT_COLUMNS, VALUE_COLUMNS, daily_prices
+from stock_assets.prices.schema import ADJUSTMENT_SOURCE, ADJUSTMENT_SOURCES, TEXT, conform
 from stock_assets.warehouse.load import Lineage, LoadError, SymbolLoadStats, load_prices
 from stock_assets_tests.prices.sample import clean_sample
 
@@ -37,7 +44,7 @@ def table_frame(engine: sa.Engine, symbol: str) -> pd.DataFrame:
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.reindex(columns=["trade_date", *VALUE_COLUMNS])
     out["trade_date"] = out["trade_date"].astype(str)
-    out = out.astype({c: "float64" for c in VALUE_COLUMNS})
+    out = out.astype({c: "float64" for c in NUMBER_COLUMNS} | dict.fromkeys(TEXT_COLUMNS, TEXT))
     return out.sort_values("trade_date").reset_index(drop=True)
 
 
@@ -270,3 +277,62 @@ def test_summary_lists_the_first_symbols_and_sums_up_the_rest(engine, aapl):
         },
     ]
     assert [row["symbol"] for row in stats.summary()] == ["AAPL", "FB", "MSFT"]
+
+
+def sourced(frame: pd.DataFrame) -> pd.DataFrame:
+    """The history with each adjustment source in turn, every fourth day none known (NULL)."""
+    sources = [*ADJUSTMENT_SOURCES, None]
+    return conform(frame.assign(**{ADJUSTMENT_SOURCE: [sources[i % 4] for i in range(len(frame))]}))
+
+
+def sources_in_table(engine: sa.Engine, symbol: str) -> dict:
+    return table_frame(engine, symbol)[ADJUSTMENT_SOURCE].value_counts(dropna=False).to_dict()
+
+
+def test_adjustment_sources_round_trip_and_a_reload_writes_nothing(engine, aapl):
+    history = sourced(aapl)
+    shuffled = history.sample(frac=1, random_state=2)  # the sources follow their days
+    assert counts(load_prices(engine, {"AAPL": shuffled}, LINEAGE)) == (3270, 0, 0, 0)
+    assert_table_holds(engine, {"AAPL": history})
+    assert sources_in_table(engine, "AAPL") == {
+        "premium answer": 818, "corporate actions": 818, "none": 817, pd.NA: 817
+    }
+    before = rows(engine, "AAPL")
+    reload = load_prices(engine, {"AAPL": history}, {"AAPL": Lineage("u", "v", "run-2")})
+    assert counts(reload) == (0, 0, 0, 3270)
+    pd.testing.assert_frame_equal(rows(engine, "AAPL"), before)
+
+
+def test_a_changed_adjustment_source_alone_updates_its_row(engine, aapl):
+    history = sourced(aapl)
+    load_prices(engine, {"AAPL": history}, LINEAGE)
+    revised = history.copy()
+    revised.loc[100, ADJUSTMENT_SOURCE] = "corporate actions"  # was "premium answer"
+    revised.loc[101, ADJUSTMENT_SOURCE] = None  # was "corporate actions"
+    revised.loc[103, ADJUSTMENT_SOURCE] = "none"  # was NULL
+    stats = load_prices(engine, {"AAPL": revised}, {"AAPL": Lineage("u", "v", "run-2")})
+    assert counts(stats) == (0, 3, 0, 3267)
+    assert_table_holds(engine, {"AAPL": revised})
+    table = rows(engine, "AAPL")
+    changed = table.loc[table["run_id"] == "run-2", "trade_date"].astype(str).tolist()
+    assert changed == revised.loc[[100, 101, 103], "trade_date"].astype(str).tolist()
+
+
+def test_a_history_stored_before_the_adjustment_source_loads_it_as_null(engine, aapl):
+    assert ADJUSTMENT_SOURCE not in aapl.columns
+    load_prices(engine, {"AAPL": sourced(aapl).iloc[:3000]}, LINEAGE)
+    stats = load_prices(engine, {"AAPL": aapl}, LINEAGE)
+    assert counts(stats) == (270, 2250, 0, 750)  # the 750 days without a source unchanged
+    assert sources_in_table(engine, "AAPL") == {pd.NA: 3270}
+    assert_table_holds(engine, {"AAPL": aapl})
+
+
+@pytest.mark.parametrize("day", [100, 3100], ids=["stored day", "new day"])
+def test_an_unknown_adjustment_source_is_refused_by_the_table(engine, aapl, day):
+    load_prices(engine, {"AAPL": aapl.iloc[:3000]}, LINEAGE)
+    before = rows(engine, "AAPL")
+    bad = sourced(aapl)
+    bad.loc[day, ADJUSTMENT_SOURCE] = "guessed"
+    with pytest.raises(LoadError, match=r"AAPL rolled back.*ck_daily_prices_adjustment_source"):
+        load_prices(engine, {"AAPL": bad}, LINEAGE)
+    pd.testing.assert_frame_equal(rows(engine, "AAPL"), before)
