@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from bench.loopback import rss_mib
+from stock_assets.alphavantage.api import ACTION_FIELDS
 from stock_assets.alphavantage.sample_server import Arrival
 
 RSS_SAMPLE_SECONDS = 0.2
@@ -132,13 +133,16 @@ def busiest_window(times: list[float], window: float) -> int:
 
 
 def calls_per_symbol(run: Run, symbols: list[str]) -> tuple[int, int]:
-    """The fewest and most requests any symbol got in the run, with the sizes asked."""
-    counts = Counter(a.symbol for a in run.arrivals)
+    """The fewest and most daily-series requests any symbol got in the run, with the sizes
+    asked; the corporate actions' requests (SPLITS, DIVIDENDS) are counted apart."""
+    series = [a for a in run.arrivals if a.function not in ACTION_FIELDS]
+    counts = Counter(a.symbol for a in series)
     per_symbol = [counts.get(s, 0) for s in symbols]
-    sizes = Counter(a.outputsize for a in run.arrivals)
+    sizes = Counter(a.outputsize for a in series)
     strangers = set(counts) - set(symbols)
-    print(f"  API calls: {len(run.arrivals)} for {len(symbols)} symbols "
-          f"({min(per_symbol)}-{max(per_symbol)} per symbol), outputsize {dict(sizes)}"
+    print(f"  API calls: {len(series)} for {len(symbols)} symbols "
+          f"({min(per_symbol)}-{max(per_symbol)} per symbol), outputsize {dict(sizes)}; "
+          f"{len(run.arrivals) - len(series)} for corporate actions"
           + (f"; unexpected symbols {sorted(strangers)}" if strangers else ""))
     return min(per_symbol), max(per_symbol)
 

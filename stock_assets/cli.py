@@ -57,8 +57,8 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _listed(days: Sequence[str]) -> str:
-    return f" ({', '.join(days)})" if days else ""
+def _listed(days: Sequence[str] | None, before: str = "") -> str:
+    return f"{before} ({', '.join(days)})" if days else ""
 
 
 # The key figure of each check, from the metadata its function returns (prices/quality.py,
@@ -67,8 +67,7 @@ def _listed(days: Sequence[str]) -> str:
 _KEY_FIGURES: dict[str, Callable[[dict], str]] = {
     "no_undeclared_splits": lambda m: (
         _plural(len(m["undeclared_splits"]), "suspected split") + _listed(m["undeclared_splits"])
-        + (f", declared without a jump{_listed(w)}" if (w := m.get("declared_splits_without_jump"))
-           else "")
+        + _listed(m.get("declared_splits_without_jump"), ", declared without a jump")
     ),
     "ohlc_consistent": lambda m: (
         _plural(m["inconsistent_rows"], "inconsistent row") + _listed(m["first_inconsistent_days"])
@@ -261,9 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                    "with no API request"),
     ]:
         run = commands.add_parser(name, help=helped)
-        run.add_argument(
-            "symbols", nargs="*", help="a subset of the watchlist (default: all of it)"
-        )
+        run.add_argument("symbols", nargs="*", help="a subset of the watchlist (default: all)")
         run.add_argument(
             "-v", "--verbose", action="store_true",
             help="show the runs' log lines and tracebacks (always kept in each run's log)",

@@ -21,8 +21,6 @@ from stock_assets_tests.environments import loopback_api, nothing_set, productio
 STOCK_ASSETS = str(Path(sys.executable).with_name("stock-assets"))
 CANARY = "canary-KEY-5d1e0b"
 DB_CANARY = "s3cr3t-pw-91c"  # the database password, which must show nowhere
-AAPL_SPLITS = "warning no_undeclared_splits: 2 suspected splits (2000-06-21 2:1, 2005-02-28 2:1)"
-MSFT_SPLITS = "warning no_undeclared_splits: 1 suspected split (2003-02-18 2:1)"
 SAMPLE_ROWS = {"AAPL": 3270, "MSFT": 3270, "IBM": 3270, "GOOG": 2148, "FB": 196}
 
 
@@ -62,10 +60,12 @@ def _assert_quiet(result: subprocess.CompletedProcess) -> None:
 
 
 @pytest.mark.slow
-def test_postgres_url_loads_every_symbol_and_prints_the_split_warnings(
+def test_postgres_url_loads_every_symbol_adjusted_by_the_offline_corporate_actions(
     tmp_path, make_postgres_database
 ):
-    """The acceptance check of issue 11: a Postgres URL no longer crashes the header."""
+    """The acceptance check of issue 11 (a Postgres URL no longer crashes the header) and of
+    issue 15: with no key, the offline sample's SPLITS and DIVIDENDS declare every split, so no
+    split warning is left, and every row is adjusted from them."""
     url = make_postgres_database()
     result = _materialize(tmp_path, STOCK_ASSETS_DATABASE_URL=url)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -74,10 +74,16 @@ def test_postgres_url_loads_every_symbol_and_prints_the_split_warnings(
     assert f"database: {url}\n" in result.stdout
     assert f"storage:  {tmp_path / 'stock_assets_data' / 'objects'}\n" in result.stdout
     assert result.stdout.startswith("source:   offline sample")
-    assert _symbol_line(result, "AAPL").endswith(AAPL_SPLITS)
-    assert _symbol_line(result, "MSFT").endswith(MSFT_SPLITS)
-    for symbol in ("IBM", "GOOG", "FB"):
+    for symbol in SAMPLE_ROWS:
         assert _symbol_line(result, symbol).endswith(")"), result.stdout  # ok, nothing to add
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        sources = connection.execute(sa.text(
+            "SELECT adjustment_source, count(*), count(adjusted_close) FROM daily_prices "
+            "GROUP BY adjustment_source"
+        )).all()
+    engine.dispose()
+    assert sources == [("corporate actions", 12_154, 12_154)]
     _assert_quiet(result)
 
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from bench.loopback import ChildServer, SampleService
 from bench.rate_limits import windows_over_limit
 from bench.synthetic_sample import SyntheticSample, last_session_before
-from stock_assets.alphavantage.api import DAILY, SERIES_KEY
+from stock_assets.alphavantage.api import ACTION_FIELDS, DAILY, SERIES_KEY
 from stock_assets.database.migrations import ensure_schema
 from stock_assets_tests.environments import loopback_api, nothing_set
 
@@ -102,8 +102,11 @@ def test_four_batch_runs_at_once_share_one_budget(
         assert run.returncode == 0, output[-3000:]
 
     arrivals = server.call("arrivals")
-    assert Counter(a.symbol for a in arrivals) == dict.fromkeys(SYMBOLS, 1)
-    assert {a.outputsize for a in arrivals} == {"full"}
+    series = [a for a in arrivals if a.function == DAILY]
+    assert Counter(a.symbol for a in series) == dict.fromkeys(SYMBOLS, 1)
+    assert {a.outputsize for a in series} == {"full"}
+    actions = Counter(a.symbol for a in arrivals if a.function in ACTION_FIELDS)
+    assert actions == dict.fromkeys(SYMBOLS, 2)  # SPLITS and DIVIDENDS, once each
     times = [a.monotonic for a in arrivals]
     assert windows_over_limit(times, 1.0, PER_SECOND) == 0
     assert windows_over_limit(times, 60.0, PER_MINUTE) == 0

@@ -252,8 +252,8 @@ def _latest_check(instance: dg.DagsterInstance, asset: str, check: str, symbol: 
 
 def test_a_batch_records_each_symbols_own_check_result(instance, msft_and_ibm):
     """MSFT's prices jump at a split its SPLITS answer does not list, IBM's never: the instance
-    (and so the UI's checks list and its "latest execution") must say so per symbol, each pointing at that symbol's
-    materialization of this run."""
+    (and so the UI's checks list and its "latest execution") must say so per symbol, each
+    pointing at that symbol's materialization of this run."""
     result = msft_and_ibm
     materialized = {
         record.partition_key: record.storage_id
