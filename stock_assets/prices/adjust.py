@@ -19,11 +19,12 @@ before an answer is merged into it, and adjusted again after.
 import numpy as np
 import pandas as pd
 
+from stock_assets.prices import schema
+
 ACTIONS = ["dividend_amount", "split_coefficient"]
 RECEIVED = ["adjusted_close", *ACTIONS]
-SOURCE = "adjustment_source"
-FROM_PREMIUM, FROM_ACTIONS, FROM_NOTHING = "premium answer", "corporate actions", "none"
-COMPUTED = ["adjusted_open", "adjusted_high", "adjusted_low", "adjusted_volume"]
+SOURCE = schema.ADJUSTMENT_SOURCE
+FROM_PREMIUM, FROM_ACTIONS, FROM_NOTHING = schema.ADJUSTMENT_SOURCES
 MISMATCH_COLUMNS = [
     "symbol",
     "trade_date",
@@ -108,7 +109,7 @@ def known_actions(record: dict | None) -> dict | None:
 def as_received(history: pd.DataFrame) -> pd.DataFrame:
     """The history with only what its answers carried: computed columns dropped, and the
     adjustments filled from corporate actions emptied (or dropped, when no row was received)."""
-    frame = history.drop(columns=COMPUTED, errors="ignore")
+    frame = history.drop(columns=schema.COMPUTED_ADJUSTMENTS, errors="ignore")
     if SOURCE not in frame.columns:
         return frame
     derived = (frame[SOURCE] != FROM_PREMIUM).to_numpy()

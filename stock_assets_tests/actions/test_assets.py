@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from stock_assets.alphavantage.api import DAILY, DIVIDENDS, SPLITS
+from stock_assets.alphavantage.api import DAILY, DAILY_ADJUSTED, DIVIDENDS, SPLITS
 from stock_assets.alphavantage.sample import SampleAnswers
 from stock_assets.alphavantage.sample_server import SampleServer
 from stock_assets.definitions import ASSETS
@@ -172,3 +172,40 @@ def test_a_bad_corporate_actions_answer_gets_a_clear_outcome_and_touches_no_stor
     pd.testing.assert_frame_equal(now.drop(columns=["run_id", "loaded_at"]),
                                   table.drop(columns=["run_id", "loaded_at"]))
     engine.dispose()
+
+
+def premium_adjusted_close(symbol: str) -> pd.Series:
+    """The bundled premium answer's own adjusted close, by day."""
+    series = SampleAnswers().series(DAILY_ADJUSTED, symbol)["Time Series (Daily)"]
+    return pd.Series({day: float(row["5. adjusted close"]) for day, row in series.items()})
+
+
+def test_a_free_key_loads_adjusted_prices_that_match_the_premium_answer(
+    tmp_path, sample_server, instance, s3_bucket, make_postgres_database
+):
+    """Issue 15's acceptance, on Postgres and moto's S3: the free endpoint plus SPLITS and
+    DIVIDENDS give AAPL's premium adjusted close within 1e-6 on every day, and MSFT's within the
+    4-decimal rounding of its dividends."""
+    database = make_postgres_database()
+    result = run(tmp_path, sample_server, instance, storage_url=f"s3://{s3_bucket}/prices",
+                 database_url=database, tags={
+                     "dagster/asset_partition_range_start": "AAPL",
+                     "dagster/asset_partition_range_end": "MSFT"})
+    assert result.success
+    assert {r["function"] for r in sample_server.requests} == {DAILY, SPLITS, DIVIDENDS}
+    engine = sa.create_engine(database)
+    table = pd.read_sql("SELECT symbol, trade_date, close, adjusted_close, dividend_amount, "
+                        "adjustment_source FROM daily_prices ORDER BY symbol, trade_date", engine)
+    engine.dispose()
+    assert set(table["adjustment_source"]) == {"corporate actions"}
+    for symbol, rounding in [("AAPL", False), ("MSFT", True)]:
+        rows = table[table["symbol"] == symbol].set_index(table["trade_date"].astype(str)
+                                                           [table["symbol"] == symbol])
+        premium = premium_adjusted_close(symbol).reindex(rows.index)
+        assert premium.notna().all() and len(rows) == 3270
+        relative = (rows["adjusted_close"] / premium - 1).abs()
+        bound = 1e-6
+        if rounding:  # each dividend is 0.00005 off at most, moving every earlier day's factor
+            paid = rows["dividend_amount"] > 0
+            bound = (0.00005 / (rows["close"].shift() - rows["dividend_amount"]))[paid].sum()
+        assert relative.max() <= bound, (symbol, relative.max(), bound)
