@@ -111,6 +111,7 @@ def test_every_documented_variable_set_shows_values_never_secrets(
         "ALPHAVANTAGE_PREMIUM": "false",
         "ALPHAVANTAGE_FULL_HISTORY": "true",
         "ALPHAVANTAGE_DATATYPE": "csv",
+        "ALPHAVANTAGE_CORPORATE_ACTIONS_DAYS": "0",
         "STOCK_ASSETS_SYMBOLS": "IBM,FB",
         "STOCK_ASSETS_DATA_DIR": str(tmp_path / "data"),
         "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
@@ -144,7 +145,12 @@ def test_every_documented_variable_set_shows_values_never_secrets(
         "IBM": 3270, "FB": 196
     }
     keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"]}
-    assert {"prices/cleaned_daily_prices/IBM.csv", "prices/raw_quotes/FB.json"} <= keys
+    assert {"prices/cleaned_daily_prices/IBM.csv", "prices/raw_quotes/FB.json",
+            "prices/corporate_actions/IBM.json"} <= keys
+    actions = sorted((r["function"], r["symbol"]) for r in sample_server.requests
+                     if r not in sample_server.series_requests)
+    assert actions == [("DIVIDENDS", "FB"), ("DIVIDENDS", "IBM"), ("SPLITS", "FB"),
+                       ("SPLITS", "IBM")]  # a first load, whatever the cadence
 
 
 @pytest.mark.slow
