@@ -209,3 +209,46 @@ def test_a_free_key_loads_adjusted_prices_that_match_the_premium_answer(
             paid = rows["dividend_amount"] > 0
             bound = (0.00005 / (rows["close"].shift() - rows["dividend_amount"]))[paid].sum()
         assert relative.max() <= bound, (symbol, relative.max(), bound)
+
+
+def test_a_reverse_split_and_a_special_dividend_adjust_the_table_exactly(
+    tmp_path, instance, s3_bucket, make_postgres_database
+):
+    """IBM's real prices with a 1:10 reverse split made up on 2010-01-04 (every later price ten
+    times higher) and a 25-dollar special dividend on 2012-06-01, served by the loopback server
+    with those as its only corporate actions."""
+    payload = SampleAnswers().series(DAILY, "IBM")
+    series = {day: {k: (f"{float(v) * 10:.4f}" if day >= "2010-01-04" and "volume" not in k
+                        else v) for k, v in row.items()}
+              for day, row in payload["Time Series (Daily)"].items()}
+    extra = {
+        (DAILY, "IBM"): {**payload, "Time Series (Daily)": series},
+        (SPLITS, "IBM"): {"symbol": "IBM", "data": [
+            {"effective_date": "2010-01-04", "split_factor": "0.1000"}]},
+        (DIVIDENDS, "IBM"): {"symbol": "IBM", "data": [
+            {"ex_dividend_date": "2012-06-01", "declaration_date": "None",
+             "record_date": "None", "payment_date": "None", "amount": "25.00"}]},
+    }
+    database = make_postgres_database()
+    with SampleServer(SampleAnswers(extra=extra)) as server:
+        result = run(tmp_path, server, instance, tags={"dagster/partition": "IBM"},
+                     storage_url=f"s3://{s3_bucket}/prices", database_url=database)
+    assert result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert checks["no_undeclared_splits"].passed  # the 1:10 jump, declared
+    engine = sa.create_engine(database)
+    rows = pd.read_sql("SELECT * FROM daily_prices ORDER BY trade_date", engine)
+    engine.dispose()
+    rows.index = rows["trade_date"].astype(str)
+    before_dividend = rows["close"].shift()["2012-06-01"]
+    dividend = 1 - 25.0 / before_dividend
+    day = rows.loc["2009-12-31"]  # before both
+    assert day["adjusted_close"] == pytest.approx(day["close"] * 10 * dividend, rel=1e-12)
+    assert day["adjusted_volume"] == pytest.approx(day["volume"] / 10, rel=1e-12)
+    day = rows.loc["2011-06-01"]  # after the split, before the dividend
+    assert day["adjusted_close"] == pytest.approx(day["close"] * dividend, rel=1e-12)
+    assert day["adjusted_volume"] == day["volume"]
+    day = rows.loc["2012-06-01"]  # from the ex-date on, as traded
+    assert day["adjusted_close"] == day["close"] and day["dividend_amount"] == 25.0
+    assert rows.loc["2010-01-04", "split_coefficient"] == 0.1
+    assert set(rows["adjustment_source"]) == {"corporate actions"}

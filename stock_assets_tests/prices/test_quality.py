@@ -202,6 +202,24 @@ def test_splits_declared_by_split_coefficient_pass_and_undeclared_ones_fail():
     assert metadata["undeclared_splits"] == ["2003-02-18 2:1"]
 
 
+def test_a_declared_split_with_no_jump_fails_and_so_does_a_declared_ratio_the_jump_denies():
+    msft = clean_sample("MSFT", function=DAILY_ADJUSTED, datatype="csv")
+    msft.loc[where(msft, "2010-06-01"), "split_coefficient"] = 3.0  # declared, prices never jump
+    passed, metadata = check_splits(msft)
+    assert not passed
+    assert metadata["undeclared_splits"] == []
+    assert metadata["declared_splits_without_jump"] == ["2010-06-01 3:1"]
+    assert metadata["declared_splits"] == 2
+    assert_json_ready(metadata)
+
+    msft = clean_sample("MSFT", function=DAILY_ADJUSTED, datatype="csv")
+    msft.loc[where(msft, "2003-02-18"), "split_coefficient"] = 3.0  # a 2:1 jump declared 3:1
+    passed, metadata = check_splits(msft)
+    assert not passed
+    assert metadata["undeclared_splits"] == ["2003-02-18 2:1"]
+    assert metadata["declared_splits_without_jump"] == ["2003-02-18 3:1"]
+
+
 def test_adjusted_close_check_reports_the_largest_deviation_and_its_day():
     """MSFT's real 2018 answer: Alpha Vantage's factor steps differ from the textbook one on the
     2004-11-15 special dividend, by up to about 0.24 %."""
