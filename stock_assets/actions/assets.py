@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime
 
 import dagster as dg
-import numpy as np
 
 from stock_assets.actions.cadence import fetched_on, why_due
 from stock_assets.actions.events import lost_events, parse_actions
@@ -22,8 +21,7 @@ from stock_assets.ingest.budget import quota_day, quota_day_start
 from stock_assets.ingest.quota import refreshed_since
 from stock_assets.ingest.resources import AlphaVantageResource
 from stock_assets.listing import first_few
-from stock_assets.prices.quality import SPLIT_RATIO_TOLERANCE
-from stock_assets.prices.splits import detect_splits
+from stock_assets.prices.splits import detect_splits, unexplained
 from stock_assets.prices.validate import clean_answer
 from stock_assets.storage.history_store import KEEP_STORED, HistoryStore
 from stock_assets.storage.io_manager import StoredPartitions
@@ -53,16 +51,10 @@ def unexplained_jumps(raw_quote: dict, record: dict | None) -> list[str]:
     explains (an answer cleaning cannot read has none: cleaning says what is wrong with it)."""
     try:
         prices = clean_answer(Answer.from_record(raw_quote)).clean
-    except Exception:
+    except Exception:  # any unreadable answer: cleaning, next, reports it with its reason
         return []
     splits = {s["effective_date"]: s["split_factor"] for s in (record or {}).get("splits", [])}
-    jumps = detect_splits(prices)
-    return [
-        f"{day} {label}"
-        for day, ratio, label in zip(jumps["trade_date"].astype(str), jumps["ratio"],
-                                     jumps["label"], strict=True)
-        if day not in splits or abs(np.log(ratio / splits[day])) > SPLIT_RATIO_TOLERANCE
-    ]
+    return unexplained(detect_splits(prices), splits)
 
 
 def _events_table(record: dict) -> dg.TableMetadataValue:

@@ -6,18 +6,15 @@ lists of strings), so the Dagster layer can pass them on as they are.
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from stock_assets.exchanges import Exchange, exchange_of
 from stock_assets.prices import schema
 from stock_assets.prices.adjust import adjusted_close_mismatches
-from stock_assets.prices.splits import detect_splits
+from stock_assets.prices.splits import detect_splits, unexplained
 from stock_assets.trading_calendar import sessions_between
 
 EXAMPLES = 10
-# A declared split explains a jump of its own ratio (log scale, as `splits.OPEN_TOLERANCE`).
-SPLIT_RATIO_TOLERANCE = 0.035
 
 CheckResult = tuple[bool, dict]
 
@@ -138,20 +135,15 @@ def check_splits(frame: pd.DataFrame) -> CheckResult:
     split fails, since the prices jump there unexplained.
     """
     splits = detect_splits(frame)
-    jumps = dict(zip(splits["trade_date"].astype(str), splits["ratio"], strict=True))
     declared: dict[str, float] = {}
     if "split_coefficient" in frame.columns:
         rows = frame.loc[frame["split_coefficient"].notna() & (frame["split_coefficient"] != 1)]
         declared = dict(zip(rows["trade_date"].astype(str), rows["split_coefficient"],
                             strict=True))
-
-    def agree(day: str) -> bool:
-        return day in jumps and day in declared and abs(
-            np.log(jumps[day] / declared[day])) <= SPLIT_RATIO_TOLERANCE
-
-    labels = dict(zip(splits["trade_date"].astype(str), splits["label"], strict=True))
-    undeclared = [f"{day} {labels[day]}" for day in jumps if not agree(day)]
-    without_jump = [f"{day} {declared[day]:g}:1" for day in declared if not agree(day)]
+    undeclared = unexplained(splits, declared)
+    explained = set(splits["trade_date"].astype(str)) - {u.split()[0] for u in undeclared}
+    without_jump = [f"{day} {ratio:g}:1" for day, ratio in declared.items()
+                    if day not in explained]
     return not (undeclared or without_jump), {
         "probable_splits": len(splits),
         "declared_splits": len(declared),

@@ -84,3 +84,14 @@ def detect_splits(
         deviation=deviation,
     ).loc[found]
     return splits.reindex(columns=COLUMNS).reset_index(drop=True)
+
+
+def unexplained(jumps: pd.DataFrame, declared: dict[str, float]) -> list[str]:
+    """The jumps (`detect_splits` rows) that no split declared on their day, of their ratio
+    within `OPEN_TOLERANCE`, explains, as "2000-06-21 2:1"."""
+    return [
+        f"{day} {label}"
+        for day, ratio, label in zip(jumps["trade_date"].astype(str), jumps["ratio"],
+                                     jumps["label"], strict=True)
+        if day not in declared or abs(np.log(ratio / declared[day])) > OPEN_TOLERANCE
+    ]
