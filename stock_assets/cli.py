@@ -261,14 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     ]:
         run = commands.add_parser(name, help=helped)
         run.add_argument("symbols", nargs="*", help="a subset of the watchlist (default: all)")
-        run.add_argument(
-            "-v", "--verbose", action="store_true",
-            help="show the runs' log lines and tracebacks (always kept in each run's log)",
-        )
-    listing = commands.add_parser(
-        "answers",
-        help="list a symbol's archived answers: fetch time, outputsize, bytes, sha256, key",
-    )
+        run.add_argument("-v", "--verbose", action="store_true", help="show the runs' log lines "
+                         "and tracebacks (always kept in each run's log)")
+    listing = commands.add_parser("answers", help="list a symbol's archived answers: fetch "
+                                  "time, outputsize, bytes, sha256, key")
     listing.add_argument("symbol")
     args = parser.parse_args(argv)
     if not getattr(args, "verbose", False):
@@ -279,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
             return list_answers(validate_symbol(args.symbol))
         except ValueError as error:
             parser.error(str(error))
-    from stock_assets.definitions import settings  # read once, where the definitions are built
+    try:  # the settings are read once, where the definitions are built
+        from stock_assets.definitions import settings
+    except ValueError as error:  # a setting refused, naming its variable
+        parser.error(str(error))
 
     try:
         symbols = [validate_symbol(s) for s in args.symbols] or settings.symbols

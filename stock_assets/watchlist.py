@@ -32,11 +32,21 @@ def validate_symbol(symbol: str) -> str:
 
 
 def parse_watchlist(text: str | None) -> list[str]:
-    """Parse a comma- or space-separated watchlist, validating each symbol and dropping repeats."""
+    """Parse `STOCK_ASSETS_SYMBOLS` (comma- or space-separated), validating each symbol and
+    dropping repeats; unset or blank is the sample's symbols. An error names the variable, so
+    the message alone says what to fix."""
     if text is None or not text.strip():
         return list(SAMPLE_SYMBOLS)
     symbols = [s.strip() for s in re.split(r"[,\s]+", text) if s.strip()]
-    return list(dict.fromkeys(validate_symbol(s) for s in symbols))
+    if not symbols:
+        raise InvalidSymbolError(
+            f"STOCK_ASSETS_SYMBOLS names no symbol ({text!r}); list some, e.g. AAPL,MSFT, or "
+            "unset it for the offline sample's"
+        )
+    try:
+        return list(dict.fromkeys(validate_symbol(s) for s in symbols))
+    except InvalidSymbolError as error:
+        raise InvalidSymbolError(f"STOCK_ASSETS_SYMBOLS: {error}") from None
 
 
 def build_symbol_partitions(symbols: list[str]) -> dg.StaticPartitionsDefinition:

@@ -347,3 +347,15 @@ def test_replay_and_answers_name_what_to_do_when_nothing_is_archived(tmp_path):
         f"error: no archived answers for FB under {objects}/raw_quotes/_history/FB/: "
         "run materialize first\n"
     )
+
+
+@pytest.mark.parametrize("symbols", ["../../etc", "AAPL;DROP", "ÄPPL", "aapl", ","])
+def test_a_bad_watchlist_is_one_line_on_screen_and_exit_2(tmp_path, symbols):
+    """Issue 16: an invalid STOCK_ASSETS_SYMBOLS was refused as a raw traceback, and one naming
+    no symbol ran nothing and exited 0."""
+    result = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS=symbols)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("stock-assets: error: STOCK_ASSETS_SYMBOLS")
+    assert "Traceback" not in result.stderr

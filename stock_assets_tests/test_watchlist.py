@@ -65,7 +65,8 @@ def test_an_unknown_exchange_suffix_is_refused_in_one_line_listing_the_known_one
 def test_an_unknown_suffix_in_the_watchlist_stops_the_definitions_loading(monkeypatch):
     """`Settings.from_env` is what the definitions (and their partitions) are built from."""
     monkeypatch.setenv("STOCK_ASSETS_SYMBOLS", "AAPL,SHOP.TRT,VOD.LSE")
-    with pytest.raises(InvalidSymbolError, match=r"^ticker symbol 'VOD.LSE': unknown exchange"):
+    with pytest.raises(InvalidSymbolError,
+                       match=r"^STOCK_ASSETS_SYMBOLS: ticker symbol 'VOD.LSE': unknown exchange"):
         Settings.from_env()
     monkeypatch.setenv("STOCK_ASSETS_SYMBOLS", "AAPL,SHOP.TRT,GPV.TRV,BRK.B,RDS-A")
     assert Settings.from_env().symbols == ["AAPL", "SHOP.TRT", "GPV.TRV", "BRK.B", "RDS-A"]
@@ -110,3 +111,16 @@ def test_partitions_are_the_symbols_in_order():
 def test_partitions_refuse_an_invalid_symbol():
     with pytest.raises(InvalidSymbolError):
         build_symbol_partitions(["AAPL", "a b"])
+
+
+@pytest.mark.parametrize("text", [",", " , ,", ",\n,"])
+def test_a_watchlist_of_separators_only_is_refused_not_run_empty(text):
+    """Issue 16: `STOCK_ASSETS_SYMBOLS=","` ran "0 of 0 symbols materialized" and exited 0."""
+    with pytest.raises(InvalidSymbolError, match="STOCK_ASSETS_SYMBOLS names no symbol"):
+        parse_watchlist(text)
+
+
+def test_the_watchlist_error_names_the_variable(monkeypatch):
+    monkeypatch.setenv("STOCK_ASSETS_SYMBOLS", "AAPL;DROP")
+    with pytest.raises(InvalidSymbolError, match=r"^STOCK_ASSETS_SYMBOLS: invalid ticker symbol"):
+        Settings.from_env()
