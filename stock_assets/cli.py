@@ -28,6 +28,7 @@ from stock_assets.asset_keys import RAW_QUOTES_KEY
 from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
+from stock_assets.stale_runs import free_stale_slots, process_tags
 from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.storage.history_store import archive_folder
 from stock_assets.storage.objects import StorageError
@@ -191,13 +192,15 @@ def run_per_symbol(command: _Command, symbols: list[str], *, verbose: bool = Fal
     failed = []
     with project_instance() as instance:
         print(f"dagster:  {describe_storage()} ({len(instance.get_run_ids())} runs so far)")
+        for freed in free_stale_slots(instance):
+            print(f"note: {freed}")
         for number, symbol in enumerate(symbols, start=1):
             started = time.perf_counter()
             # A run config given here replaces the job's own (replay's `replay: true`): merge.
             run_config = {**job.get_run_config_for_partition_key(symbol), **_run_config(verbose)}
             result = job.execute_in_process(
                 partition_key=symbol, instance=instance, raise_on_error=False,
-                run_config=run_config,
+                run_config=run_config, tags=process_tags(),
             )
             seconds = time.perf_counter() - started
             head = f"[{number}/{len(symbols)}] {symbol}:"
@@ -269,7 +272,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "verbose", False):
         _quiet_python()
-
     if args.command == "answers":
         try:
             return list_answers(validate_symbol(args.symbol))
