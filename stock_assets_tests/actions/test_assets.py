@@ -55,9 +55,9 @@ def age_actions(tmp_path, server, days: int, **changes) -> None:
 
 
 def test_a_25_a_day_first_load_fetches_every_price_first_and_nothing_twice_in_a_day(
-    tmp_path, sample_server, instance
+    tmp_path, sample_server, instance, backend
 ):
-    first = run(tmp_path, sample_server, instance, requests_per_day=25)
+    first = run(tmp_path, sample_server, instance, requests_per_day=25, **backend)
     assert first.success
     asked = [a.function for a in sample_server.arrivals()]
     assert asked[:5] == [DAILY] * 5
@@ -69,7 +69,7 @@ def test_a_25_a_day_first_load_fetches_every_price_first_and_nothing_twice_in_a_
     assert set(statuses(first).values()) == {"fetched: never fetched"}
 
     sample_server.clear()
-    again = run(tmp_path, sample_server, instance, requests_per_day=25)
+    again = run(tmp_path, sample_server, instance, requests_per_day=25, **backend)
     assert again.success
     assert [a.function for a in sample_server.arrivals()] == [DAILY] * 5
     assert all(s.startswith("not due: fetched ") for s in statuses(again).values())
