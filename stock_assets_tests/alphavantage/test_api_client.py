@@ -41,6 +41,7 @@ TRANSIENT = {
     "cut": Unavailable,
     "slow": Unavailable,
     "information_burst": Throttled,
+    "information_burst_pattern": Throttled,
     "note_rate_limit_per_minute_legacy": Throttled,
 }
 PERMANENT = {
