@@ -10,6 +10,9 @@ from stock_assets.exchanges import NYSE, Exchange
 
 CALENDAR_START = pd.Timestamp("1990-01-01")
 YEARS_AHEAD = 2
+# The first day a row can be dated when the calendar records no first day of its own (XNYS):
+# earlier days are typos or defaults, not history Alpha Vantage serves.
+EARLIEST_DAY = pd.Timestamp("1970-01-01")
 
 
 def _today() -> date:
@@ -69,3 +72,18 @@ def sessions_between(first: date, last: date, exchange: Exchange = NYSE) -> pd.D
     before = pd.bdate_range(start, min(end, covered_first - pd.Timedelta(days=1)))
     after = pd.bdate_range(max(start, covered_last + pd.Timedelta(days=1)), end)
     return before.append([inside, after])
+
+
+def plausible_days(exchange: Exchange = NYSE) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last day a row of the exchange can be dated: its calendar's first recorded
+    day (`EARLIEST_DAY` when it records none), and the last day of the calendar made this month.
+
+    The end is two years past this month even where holidays are recorded for less (XBOM's end
+    in a year near now): a real session beyond them must not be set aside.
+    """
+    first = type(calendar(exchange)).bound_min()
+    month = _this_month()
+    return (
+        EARLIEST_DAY if first is None else pd.Timestamp(first),
+        pd.Timestamp(month.replace(year=month.year + YEARS_AHEAD)),
+    )

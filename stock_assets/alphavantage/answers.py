@@ -21,7 +21,12 @@ from stock_assets.alphavantage.errors import (
     QuotaExhausted,
     SymbolRejected,
     Throttled,
+    UnusableAnswer,
 )
+
+# More days than an exchange has had sessions in two centuries: no real history is this long,
+# and one that is reaches back before the days pandas can hold.
+MOST_DAYS = 50_000
 
 
 @dataclass(frozen=True)
@@ -87,16 +92,17 @@ def _classify_notice(symbol: str, text: str) -> AlphaVantageError:
             f"{match.group(1)} is premium-only for this key; set ALPHAVANTAGE_FULL_HISTORY=false "
             "or use a premium plan (ALPHAVANTAGE_PREMIUM=true)",
         )
+    # "…higher API call volume" was sent for per-minute and per-day limits alike: a rate limit,
+    # retried within the budget. Asked first: "Burst pattern detected…" also offers to "unlock
+    # all premium endpoints" and names the 25 requests per day, yet it is a throttle.
+    if re.search(r"per (second|minute)|call (frequency|volume)|spreading out|burst", lowered):
+        return Throttled(symbol, text)
     if "premium endpoint" in lowered:
         return PlanError(
             symbol,
             "this endpoint is premium-only for this key; unset ALPHAVANTAGE_PREMIUM "
             "or upgrade the plan",
         )
-    # "…higher API call volume" was sent for per-minute and per-day limits alike: a rate limit,
-    # retried within the budget.
-    if re.search(r"per (second|minute)|call (frequency|volume)|spreading out|burst", lowered):
-        return Throttled(symbol, text)
     if re.search(r"per day|daily", lowered):
         return QuotaExhausted(symbol, text)
     return PlanError(symbol, f"unexpected notice: {text}")
@@ -107,6 +113,10 @@ def _check_json(symbol: str, body: bytes, secret: str) -> dict:
         payload = json.loads(body)
     except ValueError:
         raise MalformedAnswer(symbol, f"body is not valid JSON ({len(body)} bytes)") from None
+    except RecursionError:
+        raise UnusableAnswer(
+            symbol, f"JSON nested too deeply to read ({len(body)} bytes)"
+        ) from None
     if not isinstance(payload, dict):
         raise MalformedAnswer(symbol, "JSON body is not an object")
     if "Error Message" in payload:
@@ -126,6 +136,7 @@ def _check_csv(symbol: str, body: bytes) -> None:
     if not body.endswith(b"\n"):
         raise MalformedAnswer(symbol, "CSV body is truncated (no final line end)")
     lines = body.splitlines()
+    _check_length(symbol, len(lines) - 1)
     width = lines[0].count(b",")
     if len(lines) < 2 or any(line.count(b",") != width for line in lines[1:]):
         raise MalformedAnswer(symbol, "CSV body has no rows or rows of the wrong width")
@@ -146,9 +157,45 @@ def _check_actions(answer: Answer, payload: dict) -> None:
         )
 
 
+def _check_own_symbol(answer: Answer, meta: object) -> None:
+    """A daily answer whose Meta Data names another symbol is that symbol's history, not this
+    one's (an answer without the field is not judged on it)."""
+    named = meta.get("2. Symbol") if isinstance(meta, dict) else None
+    if named is not None and str(named).upper() != answer.symbol.upper():
+        raise AnswerForAnotherSymbol(
+            answer.symbol, f"the answer is for {str(named)[:20]!r}, not {answer.symbol}; it was "
+            f"not stored as {answer.symbol}'s"
+        )
+
+
+def _check_length(symbol: str, days: int) -> None:
+    if days > MOST_DAYS:
+        raise UnusableAnswer(
+            symbol, f"{days} days, more than any real history ({MOST_DAYS}): not read"
+        )
+
+
+_JSON_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number",
+               bool: "a boolean", type(None): "null"}
+
+
+def _check_series(symbol: str, series: object) -> None:
+    """The series must be an object of days, not empty and not implausibly long: anything else
+    would fail in cleaning, and fail the same way on every retry."""
+    if not isinstance(series, dict):
+        kind = _JSON_KINDS.get(type(series), "not an object")
+        raise UnusableAnswer(symbol, f"{SERIES_KEY!r} is {kind}, not an object of days")
+    if not series:
+        raise UnusableAnswer(symbol, f"{SERIES_KEY!r} holds no day")
+    _check_length(symbol, len(series))
+
+
 def validate_answer(answer: Answer, *, secret: str = "") -> None:
-    """Raise the matching error unless the answer holds a daily price series (or, for SPLITS and
-    DIVIDENDS, this symbol's list of events).
+    """Raise the matching error unless the answer holds a daily price series of this symbol's
+    (or, for SPLITS and DIVIDENDS, this symbol's list of events).
+
+    Runs in the fetch, so an answer it rejects is never stored: not another symbol's, not an
+    empty or list series, not JSON nested too deep, not more days than any real history.
 
     `secret` (the API key) is redacted from any text quoted in the error.
     """
@@ -162,5 +209,7 @@ def validate_answer(answer: Answer, *, secret: str = "") -> None:
             raise MalformedAnswer(
                 answer.symbol, f"JSON answer without {SERIES_KEY!r}: keys {sorted(payload)[:5]}"
             )
+        _check_own_symbol(answer, payload.get("Meta Data"))
+        _check_series(answer.symbol, payload[SERIES_KEY])
         return
     _check_csv(answer.symbol, body)

@@ -77,6 +77,13 @@ class MalformedAnswer(AlphaVantageError):
     retryable = True
 
 
+class UnusableAnswer(AlphaVantageError):
+    """An answer that reads but holds no usable series (empty, a list, nested beyond reason,
+    implausibly long). Not retried: unlike a truncated body, asked again it comes back the same."""
+
+    kind = "unusable answer"
+
+
 class Unavailable(AlphaVantageError):
     """Connection errors, timeouts and 5xx: retried, then a failure."""
 

@@ -30,6 +30,14 @@ _BURST = (
     b'{\n    "Information": "Thank you for using Alpha Vantage! Please consider spreading out '
     b'your free API requests more sparingly (1 request per second)."\n}'
 )
+# Alpha Vantage's throttle as sent in 2025: it names premium endpoints and a daily limit too.
+_BURST_PATTERN = (
+    b'{\n    "Information": "Burst pattern detected. Please consider spreading out your free API '
+    b'requests more sparingly (1 request per second). You may subscribe to any of the premium '
+    b'plans at https://www.alphavantage.co/premium/ to lift the free key rate limit (25 requests '
+    b'per day), raise the per-minute limit to higher levels, and unlock all premium '
+    b'endpoints"\n}'
+)
 _DEMO = (
     b'{\n    "Information": "The **demo** API key is for demo purposes only. Please claim your '
     b'free API key at (https://www.alphavantage.co/support/#api-key) to explore our full API '
@@ -39,7 +47,8 @@ FAULTS = {
     "error_invalid_call", "error_apikey_missing", "information_rate_limit_daily",
     "information_premium_endpoint", "information_outputsize_full_premium",
     "note_rate_limit_per_minute_legacy", "information_burst", "information_demo",
-    "http_500", "http_503", "html", "slow", "truncated", "cut", "poisoned", "full_refused",
+    "information_burst_pattern", "http_500", "http_503", "html", "slow", "truncated", "cut",
+    "poisoned", "full_refused",
 }
 POISONED_ROWS = {10: "high below low", 20: "negative volume", 30: "unparseable close"}
 
@@ -160,7 +169,8 @@ class SampleServer:
             return Reply(int(fault[5:]), "text/plain", b"upstream error"), fault
         if fault == "html":
             return Reply(200, "text/html", b"<html><body>502 Bad Gateway</body></html>"), fault
-        body = {"information_burst": _BURST, "information_demo": _DEMO}.get(fault)
+        body = {"information_burst": _BURST, "information_burst_pattern": _BURST_PATTERN,
+                "information_demo": _DEMO}.get(fault)
         return Reply(200, "application/json", body or error_payload(fault)), fault
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

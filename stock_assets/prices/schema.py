@@ -32,8 +32,22 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     out["trade_date"] = as_dates(out["trade_date"])
     for name in columns[2:]:
         kind = {"volume": "int64", ADJUSTMENT_SOURCE: TEXT}.get(name, "float64")
-        out[name] = out[name].astype(kind)
+        out[name] = _exactly(out[name], kind)
     return out.sort_values("trade_date", kind="stable").reset_index(drop=True)
+
+
+def _exactly(values: pd.Series, kind: str) -> pd.Series:
+    """`values` as `kind`, refusing a cast that would change a value: numpy wraps 1e20 to
+    -2**63 as int64 without a word."""
+    cast = values.astype(kind)
+    if values.dtype.kind == "f" and cast.dtype.kind == "i":
+        changed = cast.astype("float64") != values
+        if changed.any():
+            raise ValueError(
+                f"{values.name} {float(values[changed].iloc[0])} would change as {kind}: "
+                f"quarantine such rows before `conform`"
+            )
+    return cast
 
 
 def as_dates(column: pd.Series) -> pd.Series:

@@ -15,9 +15,13 @@ from stock_assets.alphavantage.answers import Answer
 from stock_assets.exchanges import Exchange, exchange_of
 from stock_assets.prices import schema
 from stock_assets.prices.parse import answer_frame, parse_values
-from stock_assets.trading_calendar import sessions_between
+from stock_assets.trading_calendar import plausible_days, sessions_between
 
 SEPARATOR = "; "
+# Above any real share price (BRK.A trades near 700,000), below a misplaced exponent (1e308).
+MOST_PLAUSIBLE_PRICE = 10_000_000.0
+# Volumes are stored as 64-bit integers: a larger one would wrap (1e20 became -2**63).
+VOLUME_LIMIT = 2.0**63
 # (column, other column, relation): the row is inconsistent when `column relation other` holds.
 _OHLC_RULES = [
     ("high", "open", "below"),
@@ -100,6 +104,21 @@ def _field_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
     reasons.add(volume % 1 > 0, lambda r: "volume " + r["volume"] + " is not a whole number")
 
 
+def _plausibility_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
+    """Numbers that parse but cannot be true, or cannot be stored as they are."""
+    for name in [*schema.PRICES, "adjusted_close"]:
+        if name in typed.columns:
+            reasons.add(
+                typed[name] > MOST_PLAUSIBLE_PRICE,
+                lambda r, name=name: f"{name} " + r[name]
+                + f" is above the plausible {MOST_PLAUSIBLE_PRICE:,.0f}",
+            )
+    reasons.add(
+        typed["volume"] >= VOLUME_LIMIT,
+        lambda r: "volume " + r["volume"] + " does not fit a 64-bit integer",
+    )
+
+
 def _ohlc_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
     """High must be the day's highest price and low its lowest."""
     for column, other, relation in _OHLC_RULES:
@@ -119,6 +138,19 @@ def _calendar_rules(
     """Days the symbol's exchange did not trade (weekends, holidays, closures) or after
     'Last Refreshed'."""
     days = typed["trade_date"]
+    first, last = plausible_days(exchange)
+    reasons.add(
+        days < first,
+        lambda r: r["trade_date"] + f" is before the first day {exchange.name}'s calendar holds "
+        f"({first.date().isoformat()})",
+    )
+    reasons.add(
+        days > last,
+        lambda r: r["trade_date"] + f" is after the last day {exchange.name}'s calendar holds "
+        f"({last.date().isoformat()})",
+    )
+    # Only days within the calendar are looked up: one before 1677 cannot be a pandas session.
+    days = days.where((days >= first) & (days <= last))
     dated = days.dropna()
     if not dated.empty:
         sessions = sessions_between(dated.min().date(), dated.max().date(), exchange)
@@ -160,6 +192,7 @@ def validate_rows(
 
     reasons = _Reasons(text)
     _field_rules(reasons, typed)
+    _plausibility_rules(reasons, typed)
     _ohlc_rules(reasons, typed)
     _calendar_rules(reasons, typed, exchange_of(symbol), last_refreshed)
     _conflicting_duplicates(reasons, typed)
@@ -178,9 +211,11 @@ def clean_answer(answer: Answer) -> CleanedAnswer:
     """Parse an answer (JSON or CSV, daily or adjusted) and keep only the rows one can trust.
 
     Quarantined, each with its reasons: unparseable or missing values or dates, non-positive
-    prices, negative or fractional volume, inconsistent OHLC, days that are not sessions of the
-    symbol's exchange (`exchanges.exchange_of`), days after the answer's 'Last Refreshed', and a
-    day sent twice with different values.
+    prices, negative or fractional volume, prices above `MOST_PLAUSIBLE_PRICE`, volumes no 64-bit
+    integer holds, inconsistent OHLC, days outside the exchange calendar's range
+    (`trading_calendar.plausible_days`) or that are not sessions of the symbol's exchange
+    (`exchanges.exchange_of`), days after the answer's 'Last Refreshed', and a day sent twice with
+    different values.
     Raises `parse.UnparseableAnswer` when the answer holds no series at all, `NoValidRows` when
     every row is quarantined.
     """

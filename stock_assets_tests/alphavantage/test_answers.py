@@ -96,6 +96,20 @@ def test_frequency_notices_are_retryable_throttles(sample_server, fault, datatyp
     assert "Thank you for using Alpha Vantage!" in error.detail
 
 
+BURST = (
+    "Burst pattern detected. Please consider spreading out your free API requests more sparingly "
+    "(1 request per second). You may subscribe to any of the premium plans at "
+    "https://www.alphavantage.co/premium/ to lift the free key rate limit (25 requests per day), "
+    "raise the per-minute limit to higher levels, and unlock all premium endpoints"
+)
+
+
+def test_burst_pattern_notice_is_a_throttle_though_it_names_premium_and_a_day():
+    error = classify(json.dumps({"Information": BURST}).encode())
+    assert type(error) is Throttled and error.retryable
+    assert error.detail == BURST
+
+
 @pytest.mark.parametrize("datatype", ["json", "csv"])
 def test_daily_limit_is_a_final_quota_error_not_a_throttle(datatype):
     error = classify(error_payload("information_rate_limit_daily"), datatype=datatype)
@@ -185,7 +199,10 @@ def test_a_json_series_answered_to_a_csv_request_is_malformed(reference_sample):
     ],
 )
 def test_real_series_pass(reference_sample, name, datatype):
-    validate_answer(make_answer((reference_sample / name).read_bytes(), datatype=datatype))
+    symbol = name.split("/")[-1].split(".")[0].split("_")[-1]
+    validate_answer(
+        make_answer((reference_sample / name).read_bytes(), datatype=datatype, symbol=symbol)
+    )
 
 
 def test_leading_whitespace_before_an_error_object_is_still_classified_for_csv():

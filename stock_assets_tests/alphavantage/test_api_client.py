@@ -41,6 +41,7 @@ TRANSIENT = {
     "cut": Unavailable,
     "slow": Unavailable,
     "information_burst": Throttled,
+    "information_burst_pattern": Throttled,
     "note_rate_limit_per_minute_legacy": Throttled,
 }
 PERMANENT = {
@@ -264,7 +265,9 @@ def test_invalid_symbols_are_refused_before_any_request(server, make_client, sym
 
 @pytest.mark.parametrize("symbol", ["BRK.B", "BF-B"])
 def test_symbols_with_dot_or_dash_are_fetched_unchanged(server, make_client, symbol):
-    server.answers = SampleAnswers(extra={(DAILY, symbol): bundled_series(DAILY, "FB")})
+    fb = bundled_series(DAILY, "FB")
+    named = dict(fb, **{"Meta Data": dict(fb["Meta Data"], **{"2. Symbol": symbol})})
+    server.answers = SampleAnswers(extra={(DAILY, symbol): named})
     answer = make_client().fetch_daily(symbol, outputsize="compact")
     assert answer.symbol == symbol
     assert [r["symbol"] for r in server.requests] == [symbol]

@@ -70,6 +70,19 @@ def test_the_spent_quota_stores_what_was_fetched_and_ends_the_run_cleanly(
     ]
 
 
+def test_a_burst_pattern_notice_is_retried_as_a_throttle_and_the_batch_completes(
+    tmp_path, sample_server, instance
+):
+    """Its text offers premium endpoints and names the day's limit, yet it is a rate limit."""
+    sample_server.fail("IBM", "information_burst_pattern")
+    result = _run(tmp_path, sample_server, instance)
+    assert result.success
+    assert _materialized(instance, result) == ["AAPL", "FB", "GOOG", "IBM", "MSFT"]
+    asked = [r["symbol"] for r in sample_server.series_requests]
+    assert asked.count("IBM") == 2
+    assert EXHAUSTED_TAG not in instance.get_run_by_id(result.run_id).tags
+
+
 def test_the_api_saying_the_quota_is_spent_stops_the_batch_too(
     tmp_path, sample_server, instance
 ):
