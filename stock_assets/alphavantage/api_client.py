@@ -66,21 +66,19 @@ DEFAULT_RETRY_BUDGET_SECONDS = 120.0
 
 
 class _RetryBudget:
-    """What is left of one symbol's retry budget: its attempts' time and the backoff between
-    them count, the waits for a rate slot do not."""
+    """One symbol's retry budget: its attempts' time and the backoff between them count, the
+    waits for a rate slot do not. An attempt starts only if its whole deadline fits."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, deadline_seconds: float):
         self.seconds = seconds
+        self.deadline_seconds = min(deadline_seconds, seconds)
         self.spent = 0.0  # in requests
         self.idle = 0.0  # backing off, the next sleep included
 
-    def remaining(self) -> float:
-        return self.seconds - self.spent - self.idle
-
     def stop(self, state: tenacity.RetryCallState) -> bool:
-        """Stop once the next backoff would use up the budget."""
+        """Stop once the next backoff and attempt would not fit in what is left."""
         self.idle = state.idle_for + (state.upcoming_sleep or 0.0)
-        return self.remaining() <= 0
+        return self.seconds - self.spent - self.idle < self.deadline_seconds
 
 
 class AlphaVantageAPIClient(AlphaVantageClient):
@@ -147,7 +145,7 @@ class AlphaVantageAPIClient(AlphaVantageClient):
         """One answer, retried while retrying can help; a throttle that outlasts every retry and
         names a daily limit is the day's quota."""
         symbol = params["symbol"]
-        budget = _RetryBudget(self.retry_budget_seconds)
+        budget = _RetryBudget(self.retry_budget_seconds, self.deadline_seconds)
         retrying = self._retrying.copy(
             stop=tenacity.stop_after_attempt(self._attempts) | budget.stop
         )
@@ -171,13 +169,9 @@ class AlphaVantageAPIClient(AlphaVantageClient):
             self._budget.acquire(symbol)
         started = time.monotonic()
         try:
-            return self._ask(params, self._deadline(retry_budget))
+            return self._ask(params, Deadline(retry_budget.deadline_seconds))
         finally:
             retry_budget.spent += time.monotonic() - started
-
-    def _deadline(self, retry_budget: _RetryBudget) -> Deadline:
-        """The request's deadline, cut to what is left of the symbol's retry budget."""
-        return Deadline(max(min(self.deadline_seconds, retry_budget.remaining()), 0.001))
 
     def _ask(self, params: dict[str, str], deadline: Deadline) -> Answer:
         """One request and its classified answer."""
