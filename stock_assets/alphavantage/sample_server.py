@@ -173,68 +173,7 @@ class SampleServer:
         return Reply(200, "application/json", body or error_payload(fault)), fault
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in one write (`write_reply`) and never wait for an ACK:
-            # written apart on a keep-alive connection, the body's last segment waited for the
-            # client's delayed ACK of the headers (compact answers took ~11 ms instead of ~3).
-            disable_nagle_algorithm = True
-
-            def write_reply(self, body: bytes) -> None:
-                """`end_headers` and the body as one write, so one send carries both."""
-                self._headers_buffer.append(b"\r\n")
-                head, self._headers_buffer = b"".join(self._headers_buffer), []
-                self.wfile.write(head + body)
-
-            def do_GET(self) -> None:
-                if not self.path.startswith("/query"):
-                    self.send_error(404)
-                    return
-                reply, fault = server.reply(query_params(self.path))
-                time.sleep(server.latency + (server.slow_seconds if fault == "slow" else 0))
-                body = reply.body
-                length = len(body)
-                if fault in {"truncated", "cut"}:
-                    body = body[: len(body) // 2]
-                    length = len(body) if fault == "truncated" else length
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(length))
-                if fault == "cut":
-                    self.send_header("Connection", "close")
-                    self.close_connection = True
-                try:
-                    self.write_reply(b"" if fault in {"drip", "stall"} else body)
-                    if fault in {"drip", "stall"}:
-                        self.hold(body if fault == "drip" else b"")
-                except (BrokenPipeError, ConnectionResetError):
-                    # The client gave up first (the point of the slow fault): not a server error,
-                    # so no traceback on stderr.
-                    self.close_connection = True
-
-            def hold(self, body: bytes) -> None:
-                """Send `body` a byte every `drip_seconds` (nothing, for a stall) until the
-                client leaves or the server stops; the connection is not reused after."""
-                self.close_connection = True
-                sent = 0
-                while not self.client_left(server.drip_seconds) and (sent < len(body) or not body):
-                    if body:
-                        self.wfile.write(body[sent : sent + 1])
-                        sent += 1
-
-            def client_left(self, seconds: float) -> bool:
-                """Wait up to `seconds`; True once the client closed or the server stopped."""
-                readable, _, _ = select.select([self.connection], [], [], seconds)
-                if readable and not self.connection.recv(1, socket.MSG_PEEK):
-                    return True
-                return server._stopped.is_set()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # request lines carry the API key
-
-        return Handler
+        return type("Handler", (_Handler,), {"sample": self})
 
     def start(self) -> "SampleServer":
         # `stop()` waits for the serve loop's next poll; the default 0.5 s poll made every
@@ -255,6 +194,69 @@ class SampleServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves one connection's requests for `sample` (set per server by `_handler_class`)."""
+
+    sample: "SampleServer"
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in one write (`write_reply`) and never wait for an ACK:
+    # written apart on a keep-alive connection, the body's last segment waited for the
+    # client's delayed ACK of the headers (compact answers took ~11 ms instead of ~3).
+    disable_nagle_algorithm = True
+
+    def write_reply(self, body: bytes) -> None:
+        """`end_headers` and the body as one write, so one send carries both."""
+        self._headers_buffer.append(b"\r\n")
+        head, self._headers_buffer = b"".join(self._headers_buffer), []
+        self.wfile.write(head + body)
+
+    def do_GET(self) -> None:
+        if not self.path.startswith("/query"):
+            self.send_error(404)
+            return
+        reply, fault = self.sample.reply(query_params(self.path))
+        time.sleep(self.sample.latency + (self.sample.slow_seconds if fault == "slow" else 0))
+        body = reply.body
+        length = len(body)
+        if fault in {"truncated", "cut"}:
+            body = body[: len(body) // 2]
+            length = len(body) if fault == "truncated" else length
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(length))
+        if fault == "cut":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        try:
+            self.write_reply(b"" if fault in {"drip", "stall"} else body)
+            if fault in {"drip", "stall"}:
+                self.hold(body if fault == "drip" else b"")
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (the point of the slow fault): not a server error,
+            # so no traceback on stderr.
+            self.close_connection = True
+
+    def hold(self, body: bytes) -> None:
+        """Send `body` a byte every `drip_seconds` (nothing, for a stall) until the
+        client leaves or the server stops; the connection is not reused after."""
+        self.close_connection = True
+        sent = 0
+        while not self.client_left(self.sample.drip_seconds) and (sent < len(body) or not body):
+            if body:
+                self.wfile.write(body[sent : sent + 1])
+                sent += 1
+
+    def client_left(self, seconds: float) -> bool:
+        """Wait up to `seconds`; True once the client closed or the server stopped."""
+        readable, _, _ = select.select([self.connection], [], [], seconds)
+        if readable and not self.connection.recv(1, socket.MSG_PEEK):
+            return True
+        return self.sample._stopped.is_set()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # request lines carry the API key
 
 
 def argument_parser(description: str) -> argparse.ArgumentParser:
