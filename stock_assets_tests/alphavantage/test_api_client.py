@@ -376,3 +376,20 @@ def test_retries_of_a_dripping_symbol_share_its_budget(server, make_client):
         client.fetch_daily("AAPL", outputsize="compact")
     assert time.monotonic() - started < 4.0 + MARGIN
     assert 2 <= len(server.requests) <= 3
+
+
+@pytest.mark.timeout(30)
+def test_no_answer_at_all_ends_within_the_deadline(server, make_client):
+    """Headers that never come: the deadline bounds the wait for them too, however long the
+    read timeout."""
+    server.slow_seconds = 5.0
+    server.fail("AAPL", "slow")
+    client = make_client(attempts=1, deadline_seconds=DEADLINE, timeout=(5.0, 30.0))
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as caught:
+        client.fetch_daily("AAPL", outputsize="compact")
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    assert str(caught.value) == (
+        "AAPL: Alpha Vantage service unavailable: timed out after 1.5 s (deadline): "
+        "no answer arrived"
+    )
