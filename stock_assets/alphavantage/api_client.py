@@ -110,6 +110,11 @@ class AlphaVantageAPIClient(AlphaVantageClient):
             session.mount("https://", adapter)
         self._session = session
         self._timeout = timeout
+        if deadline_seconds <= 0 or retry_budget_seconds <= 0:
+            raise ValueError(
+                f"a request's deadline ({deadline_seconds} s) and a symbol's retry budget "
+                f"({retry_budget_seconds} s) must be positive"
+            )
         self.deadline_seconds = deadline_seconds
         self.retry_budget_seconds = retry_budget_seconds
         self._attempts = attempts
