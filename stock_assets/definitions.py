@@ -60,6 +60,7 @@ def build_resources(settings: Settings) -> dict:
             requests_per_minute=settings.requests_per_minute,
             requests_per_day=settings.requests_per_day,
             max_concurrent_requests=settings.max_concurrent_requests,
+            request_deadline_seconds=settings.request_deadline_seconds,
             premium=settings.premium,
             full_history=settings.full_history,
             datatype=settings.datatype,

@@ -18,6 +18,9 @@ DEFAULT_BASE_URL = "https://www.alphavantage.co/query"
 # requests may be in flight at once: the defaults of the settings and of the resource alike.
 FREE_PER_SECOND, FREE_PER_MINUTE, FREE_PER_DAY = 1, 5, 25
 DEFAULT_MAX_CONCURRENT_REQUESTS = 4
+# Seconds one request may take in all (connecting, the headers and the whole body), so a server
+# that drips its answer a byte at a time cannot hold a run.
+DEFAULT_REQUEST_DEADLINE_SECONDS = 30
 # Corporate actions are fetched again every this many days (0: on a first load and jumps only).
 DEFAULT_CORPORATE_ACTIONS_DAYS = 7
 DEFAULT_PRICES_FORMAT = "parquet"
@@ -99,6 +102,7 @@ class Settings:
     requests_per_minute: int | dg.EnvVar
     requests_per_day: int | dg.EnvVar
     max_concurrent_requests: int | dg.EnvVar
+    request_deadline_seconds: int | dg.EnvVar
     premium: bool
     full_history: bool
     datatype: str
@@ -133,6 +137,9 @@ class Settings:
             requests_per_day=_env_int("ALPHAVANTAGE_REQUESTS_PER_DAY", FREE_PER_DAY),
             max_concurrent_requests=_env_int(
                 "ALPHAVANTAGE_MAX_CONCURRENT_REQUESTS", DEFAULT_MAX_CONCURRENT_REQUESTS
+            ),
+            request_deadline_seconds=_env_int(
+                "ALPHAVANTAGE_REQUEST_DEADLINE_SECONDS", DEFAULT_REQUEST_DEADLINE_SECONDS
             ),
             premium=_env_bool("ALPHAVANTAGE_PREMIUM", False),
             full_history=_env_bool("ALPHAVANTAGE_FULL_HISTORY", True),

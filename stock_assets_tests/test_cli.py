@@ -112,6 +112,7 @@ def test_every_documented_variable_set_shows_values_never_secrets(
         "ALPHAVANTAGE_FULL_HISTORY": "true",
         "ALPHAVANTAGE_DATATYPE": "csv",
         "ALPHAVANTAGE_CORPORATE_ACTIONS_DAYS": "0",
+        "ALPHAVANTAGE_REQUEST_DEADLINE_SECONDS": "20",
         "STOCK_ASSETS_SYMBOLS": "IBM,FB",
         "STOCK_ASSETS_DATA_DIR": str(tmp_path / "data"),
         "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",

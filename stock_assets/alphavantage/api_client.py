@@ -4,10 +4,15 @@ retried and classified.
 The API key travels in the query string, so no URL with the key is ever logged, raised or
 stored: answers record the URL without it, and errors are raised outside the `except` block
 so the underlying `requests` exception (which quotes the URL) is not chained onto them.
+
+Each request has a total deadline (`deadline`), and one symbol's attempts together a retry
+budget: the seconds spent asking and backing off, not those waiting for a rate slot (a long
+batch queues there, and that is the pacing's time, not the server's).
 """
 
 import logging
 import re
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -19,6 +24,7 @@ from stock_assets.alphavantage.answers import Answer, redact, validate_answer
 from stock_assets.alphavantage.api import ACTION_FIELDS, DAILY, DAILY_ADJUSTED
 from stock_assets.alphavantage.budget import Budget
 from stock_assets.alphavantage.client import AlphaVantageClient
+from stock_assets.alphavantage.deadline import Deadline, DeadlinePassed, get_within
 from stock_assets.alphavantage.errors import (
     AlphaVantageError,
     HttpRefused,
@@ -55,6 +61,24 @@ logging.getLogger("urllib3.connectionpool").addFilter(_redactor)
 
 
 _MAY_BE_DAILY = re.compile(r"calls per day|call volume", re.IGNORECASE)
+DEFAULT_DEADLINE_SECONDS = 30.0
+DEFAULT_RETRY_BUDGET_SECONDS = 120.0
+
+
+class _RetryBudget:
+    """One symbol's retry budget: its attempts' time and the backoff between them count, the
+    waits for a rate slot do not. An attempt starts only if its whole deadline fits."""
+
+    def __init__(self, seconds: float, deadline_seconds: float):
+        self.seconds = seconds
+        self.deadline_seconds = min(deadline_seconds, seconds)
+        self.spent = 0.0  # in requests
+        self.idle = 0.0  # backing off, the next sleep included
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        """Stop once the next backoff and attempt would not fit in what is left."""
+        self.idle = state.idle_for + (state.upcoming_sleep or 0.0)
+        return self.seconds - self.spent - self.idle < self.deadline_seconds
 
 
 class AlphaVantageAPIClient(AlphaVantageClient):
@@ -68,6 +92,8 @@ class AlphaVantageAPIClient(AlphaVantageClient):
         budget: Budget | None = None,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        retry_budget_seconds: float = DEFAULT_RETRY_BUDGET_SECONDS,
         attempts: int = 5,
         backoff_seconds: float = 1.0,
         connections: int = 4,
@@ -84,6 +110,14 @@ class AlphaVantageAPIClient(AlphaVantageClient):
             session.mount("https://", adapter)
         self._session = session
         self._timeout = timeout
+        if deadline_seconds <= 0 or retry_budget_seconds <= 0:
+            raise ValueError(
+                f"a request's deadline ({deadline_seconds} s) and a symbol's retry budget "
+                f"({retry_budget_seconds} s) must be positive"
+            )
+        self.deadline_seconds = deadline_seconds
+        self.retry_budget_seconds = retry_budget_seconds
+        self._attempts = attempts
         self._retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),
             stop=tenacity.stop_after_attempt(attempts),
@@ -116,8 +150,12 @@ class AlphaVantageAPIClient(AlphaVantageClient):
         """One answer, retried while retrying can help; a throttle that outlasts every retry and
         names a daily limit is the day's quota."""
         symbol = params["symbol"]
+        budget = _RetryBudget(self.retry_budget_seconds, self.deadline_seconds)
+        retrying = self._retrying.copy(
+            stop=tenacity.stop_after_attempt(self._attempts) | budget.stop
+        )
         try:
-            return self._retrying(self._request_once, params)
+            return retrying(self._request_once, params, budget)
         except Throttled as error:
             # A throttle note that lasts through every retry and names a daily limit ("5 calls per
             # minute and 500 calls per day", "higher API call volume") was the day's quota.
@@ -130,17 +168,29 @@ class AlphaVantageAPIClient(AlphaVantageClient):
                 f"spent: {error.detail}"
             ) from None
 
-    def _request_once(self, params: dict[str, str]) -> Answer:
+    def _request_once(self, params: dict[str, str], retry_budget: _RetryBudget) -> Answer:
         symbol = params["symbol"]
         if self._budget is not None:
             self._budget.acquire(symbol)
+        started = time.monotonic()
+        try:
+            return self._ask(params, Deadline(retry_budget.deadline_seconds))
+        finally:
+            retry_budget.spent += time.monotonic() - started
+
+    def _ask(self, params: dict[str, str], deadline: Deadline) -> Answer:
+        """One request and its classified answer."""
+        symbol = params["symbol"]
         query = dict(params, apikey=self._api_key) if self._api_key else params
         public_url = f"{self.base_url}?{urlencode(params)}"
         fetched_at = datetime.now(UTC).isoformat()
         failure = None
         try:
-            response = self._session.get(self.base_url, params=query, timeout=self._timeout)
-            body = response.content
+            response, body = get_within(
+                self._session, self.base_url, query, deadline, self._timeout
+            )
+        except DeadlinePassed as exc:
+            failure = str(exc)
         except requests.RequestException as exc:
             failure = f"{type(exc).__name__} from {redact(self.base_url, self._api_key)}"
         if failure is not None:

@@ -1,7 +1,10 @@
 """The offline Alpha Vantage client: the live client's exact requests, answered from the bundled
 sample by an in-process `requests` transport, so nothing is sent anywhere and no key is needed."""
 
+import io
+
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
 
 from stock_assets.alphavantage.answers import Answer
@@ -27,7 +30,11 @@ class SampleAdapter(BaseAdapter):
         response = requests.Response()
         response.status_code = reply.status
         response.headers["Content-Type"] = reply.content_type
-        response._content = reply.body
+        # A body to read as from the network, so the live client's deadline reading serves here.
+        response.raw = urllib3.HTTPResponse(
+            body=io.BytesIO(reply.body), headers=dict(response.headers), status=reply.status,
+            preload_content=False,
+        )
         response.url = request.url or ""
         response.request = request
         response.encoding = "utf-8"

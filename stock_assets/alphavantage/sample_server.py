@@ -2,8 +2,9 @@
 
 Tests, benchmarks and hand checks point ``ALPHAVANTAGE_BASE_URL`` at it. It serves
 ``/query?function=…&symbol=…&outputsize=…&datatype=…&apikey=…`` like the real API and can be told
-to answer a symbol with any error payload, a throttle note, a 5xx, an HTML page, a slow answer or
-a truncated body, or serve the real series with three rows broken (``poisoned``). It serves
+to answer a symbol with any error payload, a throttle note, a 5xx, an HTML page, a slow answer, a
+truncated body, a body sent a byte every `drip_seconds` (``drip``) or never sent after the
+headers (``stall``), or serve the real series with three rows broken (``poisoned``). It serves
 requests concurrently, can add a fixed latency to each, and logs when each request arrived, so a
 load test can measure the rate a client achieved::
 
@@ -11,6 +12,8 @@ load test can measure the rate a client achieved::
 """
 
 import argparse
+import select
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -48,8 +51,10 @@ FAULTS = {
     "information_premium_endpoint", "information_outputsize_full_premium",
     "note_rate_limit_per_minute_legacy", "information_burst", "information_demo",
     "information_burst_pattern", "http_500", "http_503", "html", "slow", "truncated", "cut",
-    "poisoned", "full_refused",
+    "poisoned", "full_refused", "drip", "stall",
 }
+# Faults that change how the real answer is sent, not what it says.
+_DELIVERY_FAULTS = {"slow", "truncated", "cut", "poisoned", "drip", "stall"}
 POISONED_ROWS = {10: "high below low", 20: "negative volume", 30: "unparseable close"}
 
 
@@ -91,6 +96,7 @@ class SampleServer:
         api_key: str | None = None,
         latency: float = 0.0,
         slow_seconds: float = 3.0,
+        drip_seconds: float = 1.0,
         port: int = 0,
     ):
         if answers is not None and not isinstance(answers, SampleAnswers):
@@ -99,6 +105,8 @@ class SampleServer:
         self.api_key = api_key
         self.latency = latency
         self.slow_seconds = slow_seconds
+        self.drip_seconds = drip_seconds
+        self._stopped = threading.Event()
         self.requests: list[dict[str, str]] = []
         self._arrivals: list[Arrival] = []
         self._faults: dict[str, deque[str]] = defaultdict(deque)
@@ -162,7 +170,7 @@ class SampleServer:
         fault = self._next_fault(params.get("symbol", ""))
         if fault == "full_refused":  # as Alpha Vantage does for some symbols (see the client)
             fault = "error_invalid_call" if params.get("outputsize") == "full" else None
-        if fault is None or fault in {"slow", "truncated", "cut", "poisoned"}:
+        if fault is None or fault in _DELIVERY_FAULTS:
             alter = poison if fault == "poisoned" else None
             return self.answers.answer(params, alter=alter), fault
         if fault.startswith("http_"):
@@ -174,49 +182,7 @@ class SampleServer:
         return Reply(200, "application/json", body or error_payload(fault)), fault
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in one write (`write_reply`) and never wait for an ACK:
-            # written apart on a keep-alive connection, the body's last segment waited for the
-            # client's delayed ACK of the headers (compact answers took ~11 ms instead of ~3).
-            disable_nagle_algorithm = True
-
-            def write_reply(self, body: bytes) -> None:
-                """`end_headers` and the body as one write, so one send carries both."""
-                self._headers_buffer.append(b"\r\n")
-                head, self._headers_buffer = b"".join(self._headers_buffer), []
-                self.wfile.write(head + body)
-
-            def do_GET(self) -> None:
-                if not self.path.startswith("/query"):
-                    self.send_error(404)
-                    return
-                reply, fault = server.reply(query_params(self.path))
-                time.sleep(server.latency + (server.slow_seconds if fault == "slow" else 0))
-                body = reply.body
-                length = len(body)
-                if fault in {"truncated", "cut"}:
-                    body = body[: len(body) // 2]
-                    length = len(body) if fault == "truncated" else length
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(length))
-                if fault == "cut":
-                    self.send_header("Connection", "close")
-                    self.close_connection = True
-                try:
-                    self.write_reply(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    # The client gave up first (the point of the slow fault): not a server error,
-                    # so no traceback on stderr.
-                    self.close_connection = True
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # request lines carry the API key
-
-        return Handler
+        return type("Handler", (_Handler,), {"sample": self})
 
     def start(self) -> "SampleServer":
         # `stop()` waits for the serve loop's next poll; the default 0.5 s poll made every
@@ -228,6 +194,7 @@ class SampleServer:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -236,6 +203,69 @@ class SampleServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves one connection's requests for `sample` (set per server by `_handler_class`)."""
+
+    sample: "SampleServer"
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in one write (`write_reply`) and never wait for an ACK:
+    # written apart on a keep-alive connection, the body's last segment waited for the
+    # client's delayed ACK of the headers (compact answers took ~11 ms instead of ~3).
+    disable_nagle_algorithm = True
+
+    def write_reply(self, body: bytes) -> None:
+        """`end_headers` and the body as one write, so one send carries both."""
+        self._headers_buffer.append(b"\r\n")
+        head, self._headers_buffer = b"".join(self._headers_buffer), []
+        self.wfile.write(head + body)
+
+    def do_GET(self) -> None:
+        if not self.path.startswith("/query"):
+            self.send_error(404)
+            return
+        reply, fault = self.sample.reply(query_params(self.path))
+        time.sleep(self.sample.latency + (self.sample.slow_seconds if fault == "slow" else 0))
+        body = reply.body
+        length = len(body)
+        if fault in {"truncated", "cut"}:
+            body = body[: len(body) // 2]
+            length = len(body) if fault == "truncated" else length
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(length))
+        if fault == "cut":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        try:
+            self.write_reply(b"" if fault in {"drip", "stall"} else body)
+            if fault in {"drip", "stall"}:
+                self.hold(body if fault == "drip" else b"")
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (the point of the slow fault): not a server error,
+            # so no traceback on stderr.
+            self.close_connection = True
+
+    def hold(self, body: bytes) -> None:
+        """Send `body` a byte every `drip_seconds` (nothing, for a stall) until the
+        client leaves or the server stops; the connection is not reused after."""
+        self.close_connection = True
+        sent = 0
+        while not self.client_left(self.sample.drip_seconds) and (sent < len(body) or not body):
+            if body:
+                self.wfile.write(body[sent : sent + 1])
+                sent += 1
+
+    def client_left(self, seconds: float) -> bool:
+        """Wait up to `seconds`; True once the client closed or the server stopped."""
+        readable, _, _ = select.select([self.connection], [], [], seconds)
+        if readable and not self.connection.recv(1, socket.MSG_PEEK):
+            return True
+        return self.sample._stopped.is_set()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # request lines carry the API key
 
 
 def argument_parser(description: str) -> argparse.ArgumentParser:

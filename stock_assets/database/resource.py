@@ -16,10 +16,18 @@ class DatabaseUnavailable(RuntimeError):
 
 
 class DatabaseResource(dg.ConfigurableResource):
-    """Postgres in production (``postgresql+psycopg://…``), a SQLite file by default."""
+    """Postgres in production (``postgresql+psycopg://…``), a SQLite file by default.
+
+    On Postgres every wait has an end: connecting (`connect_timeout_seconds`, unless the URL sets
+    ``connect_timeout``), and a load's lock waits and statements (the `lock_timeout` and
+    `statement_timeout` the warehouse sets on its transaction).
+    """
 
     url: str
     auto_migrate: bool = True
+    connect_timeout_seconds: int = 10
+    lock_timeout_seconds: float = 30.0
+    statement_timeout_seconds: float = 600.0
     _engine: sa.Engine | None = PrivateAttr(default=None)
     _revision: str | None = PrivateAttr(default=None)
 
@@ -29,7 +37,10 @@ class DatabaseResource(dg.ConfigurableResource):
             url = sa.make_url(self.url)
             if url.get_backend_name() == "sqlite" and url.database not in {None, "", ":memory:"}:
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            self._engine = sa.create_engine(url, pool_pre_ping=True)
+            connect_args = {}
+            if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+                connect_args["connect_timeout"] = self.connect_timeout_seconds
+            self._engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
         return self._engine
 
     def get_engine(self) -> sa.Engine:

@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import PrivateAttr
 
-from stock_assets.alphavantage.api_client import AlphaVantageAPIClient
+from stock_assets.alphavantage.api_client import DEFAULT_RETRY_BUDGET_SECONDS, AlphaVantageAPIClient
 from stock_assets.alphavantage.client import AlphaVantageClient
 from stock_assets.alphavantage.sample import sample_symbols
 from stock_assets.alphavantage.sample_client import AlphaVantageSampleClient
@@ -13,6 +13,7 @@ from stock_assets.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_CORPORATE_ACTIONS_DAYS,
     DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_REQUEST_DEADLINE_SECONDS,
     FREE_PER_DAY,
     FREE_PER_MINUTE,
     FREE_PER_SECOND,
@@ -33,6 +34,9 @@ class AlphaVantageResource(dg.ConfigurableResource):
     requests_per_minute: int = FREE_PER_MINUTE
     requests_per_day: int = FREE_PER_DAY
     max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
+    request_deadline_seconds: int = DEFAULT_REQUEST_DEADLINE_SECONDS
+    # One symbol's attempts together: asking and backing off, not waiting for a rate slot.
+    retry_budget_seconds: float = DEFAULT_RETRY_BUDGET_SECONDS
     premium: bool = False
     full_history: bool = True
     datatype: str = "json"
@@ -64,6 +68,8 @@ class AlphaVantageResource(dg.ConfigurableResource):
                     budget=self.get_budget(),
                     backoff_seconds=self.retry_backoff_seconds,
                     connections=self.max_concurrent_requests,
+                    deadline_seconds=self.request_deadline_seconds,
+                    retry_budget_seconds=self.retry_budget_seconds,
                 )
         return self._client
 

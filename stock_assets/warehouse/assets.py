@@ -12,7 +12,7 @@ from stock_assets.database.resource import DatabaseResource
 from stock_assets.progress import Progress
 from stock_assets.storage.history_store import StoredValue
 from stock_assets.warehouse.checks import table_check_spec, table_matches_stored_prices
-from stock_assets.warehouse.load import Lineage, SymbolLoadStats, load_prices
+from stock_assets.warehouse.load import Lineage, LoadTimeouts, SymbolLoadStats, load_prices
 
 # Loaded on every NYSE weekday between 16:00 (the close) and 20:00 New York time.
 FRESH_AFTER_CLOSE = dg.FreshnessPolicy.cron(
@@ -64,7 +64,8 @@ def daily_prices_table(
     def sent(symbol: str, rows: int) -> None:
         progress.step(f"daily_prices: {symbol}", f"sent, {rows} rows")
 
-    stats = load_prices(engine, histories, lineage, on_symbol=sent)
+    timeouts = LoadTimeouts(database.lock_timeout_seconds, database.statement_timeout_seconds)
+    stats = load_prices(engine, histories, lineage, on_symbol=sent, timeouts=timeouts)
     context.log.info(
         f"daily_prices in {database.describe()}: {stats.inserted} inserted, {stats.updated} "
         f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged; committed, "

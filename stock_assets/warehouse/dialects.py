@@ -15,13 +15,15 @@ import sqlalchemy as sa
 from stock_assets.database.schema import daily_prices
 from stock_assets.warehouse.copy_encoding import COPY_HEADER, COPY_TRAILER, binary_copy_rows
 from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
+from stock_assets.warehouse.stats import LoadTimeouts
 
 _UNIX_EPOCH = date(1970, 1, 1)
 _COPY_WRITE_BYTES = 4 << 20
 # Settings of a Postgres load's transaction (they end with it): memory enough for the merge's
 # sorts and hashes of a million staged rows (the default 4 MB spills them to disk), no JIT
 # (compiling costs more than it saves on these plain scans), and a small sample for ANALYZE
-# (the planner needs the temporary tables' row counts, not their distributions).
+# (the planner needs the temporary tables' row counts, not their distributions). The load's
+# lock and statement timeouts (`LoadTimeouts`) are set with them.
 _POSTGRES_SETTINGS = {"work_mem": "256MB", "jit": "off", "default_statistics_target": "10"}
 
 
@@ -103,6 +105,9 @@ class SQLite(Dialect):
 class Postgres(Dialect):
     """Binary COPY, advisory locks, and statistics for the temporary tables."""
 
+    def __init__(self, timeouts: LoadTimeouts | None = None) -> None:
+        self.timeouts = timeouts or LoadTimeouts()
+
     def start(self, connection: sa.Connection, symbols: list[str]) -> None:
         """Wait for every other load of these symbols to end, and keep them out until this one
         ends: one advisory lock per symbol, in lock-key order, so two loads never wait for each
@@ -111,7 +116,7 @@ class Postgres(Dialect):
             sa.select(
                 *(
                     sa.func.set_config(name, value, True)
-                    for name, value in _POSTGRES_SETTINGS.items()
+                    for name, value in {**_POSTGRES_SETTINGS, **self.timeouts.settings()}.items()
                 )
             )
         )
@@ -149,9 +154,10 @@ class Postgres(Dialect):
         return counted.rows
 
 
-def dialect_of(connection: sa.Connection) -> Dialect:
-    """The one place that asks which database a load writes to."""
-    return Postgres() if connection.dialect.name == "postgresql" else SQLite()
+def dialect_of(connection: sa.Connection, timeouts: LoadTimeouts | None = None) -> Dialect:
+    """The one place that asks which database a load writes to (SQLite has no timeouts to set:
+    its one writer waits on `BEGIN IMMEDIATE`)."""
+    return Postgres(timeouts) if connection.dialect.name == "postgresql" else SQLite()
 
 
 class _Counted:

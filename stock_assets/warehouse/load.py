@@ -8,7 +8,9 @@ stored day are staged in a temporary table of the transaction and merged with on
 table and are written straight in. Postgres writes with binary COPY built a whole column at a
 time (`rows`, `copy_encoding`), never a Python loop per row, and serializes loads of one symbol
 with an advisory lock, taken in lock-key order so loads never deadlock; SQLite uses plain bulk
-inserts (`dialects`). A failure anywhere rolls back all of it.
+inserts (`dialects`). A failure anywhere rolls back all of it. On Postgres the transaction has a
+`lock_timeout` and a `statement_timeout` (`LoadTimeouts`), so a load blocked by another
+session's lock fails within it, naming its symbols, instead of waiting forever.
 """
 
 import time
@@ -24,7 +26,13 @@ from stock_assets.database.schema import daily_prices
 from stock_assets.warehouse.dialects import dialect_of
 from stock_assets.warehouse.merge import NOTHING_MERGED, Merged, stage_and_merge
 from stock_assets.warehouse.rows import COLUMNS, STAGED_COLUMNS, SymbolRows
-from stock_assets.warehouse.stats import Lineage, LoadError, LoadStats, SymbolLoadStats
+from stock_assets.warehouse.stats import (
+    Lineage,
+    LoadError,
+    LoadStats,
+    LoadTimeouts,
+    SymbolLoadStats,
+)
 
 __all__ = [
     "COLUMNS",
@@ -32,6 +40,7 @@ __all__ = [
     "Lineage",
     "LoadError",
     "LoadStats",
+    "LoadTimeouts",
     "SymbolLoadStats",
     "load_prices",
 ]
@@ -42,19 +51,28 @@ def load_prices(
     histories: dict[str, pd.DataFrame],
     lineage: dict[str, Lineage],
     on_symbol: Callable[[str, int], None] | None = None,
+    timeouts: LoadTimeouts | None = None,
 ) -> LoadStats:
     """Make `daily_prices` equal the given histories for their symbols, all or nothing.
 
     `on_symbol(symbol, rows)` is called once per symbol, with its history's row count, as soon
     as its rows have been handed to the database: first the symbols already in the table (for
     the merge), then those new to it. Nothing is visible to readers before the load commits.
+    A Postgres load that waits for a lock or runs a statement longer than `timeouts` allow
+    fails with a `LoadError`.
     """
+    timeouts = timeouts or LoadTimeouts()
     started = time.perf_counter()
     batches = _Batches(histories, lineage, on_symbol)
     loaded_at = datetime.now(UTC)
     try:
         with engine.begin() as connection:
-            merged, appended = _load(connection, batches, lineage, loaded_at)
+            merged, appended = _load(connection, batches, lineage, loaded_at, timeouts)
+    except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
+        passed = _timeout_passed(getattr(exc, "orig", None) or exc)
+        if passed is None:
+            raise
+        raise LoadError(_describe_timeout(timeouts.named(passed), exc, batches.symbols)) from exc
     except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
         raise LoadError(_describe_violation(exc.orig, batches.symbols)) from exc
     except (psycopg.IntegrityError, psycopg.DataError) as exc:
@@ -74,9 +92,10 @@ def _load(
     batches: "_Batches",
     lineage: dict[str, Lineage],
     loaded_at: datetime,
+    timeouts: LoadTimeouts,
 ) -> tuple[Merged, int]:
     """The load's one transaction: the merge's counts and the number of rows appended."""
-    dialect = dialect_of(connection)
+    dialect = dialect_of(connection, timeouts)
     dialect.start(connection, batches.symbols)
     last_days = dialect.last_stored_days(connection, batches.symbols)
     merged = NOTHING_MERGED
@@ -176,11 +195,33 @@ def _symbol_stats(
     )
 
 
+def _named(symbols: list[str]) -> str:
+    return ", ".join(symbols) if len(symbols) <= 10 else f"{len(symbols)} symbols"
+
+
+def _timeout_passed(error: BaseException) -> str | None:
+    """"lock_timeout" or "statement_timeout" if that is what ended the statement (a cancel by
+    hand has the statement timeout's code, and another message)."""
+    code = getattr(error, "sqlstate", None)
+    if code == "55P03":
+        return "lock_timeout"
+    if code == "57014" and "statement timeout" in str(error):
+        return "statement_timeout"
+    return None
+
+
+def _describe_timeout(timeout: str, error: BaseException, symbols: list[str]) -> str:
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return (
+        f"load of {_named(symbols)} rolled back, table unchanged: the {timeout} passed"
+        + (f" ({detail[0]})" if detail else "")
+    )
+
+
 def _describe_violation(error: BaseException, symbols: list[str]) -> str:
     detail = str(error).strip().splitlines()
-    named = ", ".join(symbols) if len(symbols) <= 10 else f"{len(symbols)} symbols"
     return (
-        f"load of {named} rolled back, table unchanged: "
+        f"load of {_named(symbols)} rolled back, table unchanged: "
         f"{detail[0] if detail else error.__class__.__name__}"
         + (f" ({detail[1].strip()})" if len(detail) > 1 else "")
     )

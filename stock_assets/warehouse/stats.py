@@ -1,5 +1,5 @@
-"""What a load is given besides the rows (their lineage), and what it reports: the counts of
-what it did, or the error that rolled it back.
+"""What a load is given besides the rows (their lineage, its timeouts), and what it reports: the
+counts of what it did, or the error that rolled it back.
 
 Apart from `load` so that the modules `load` is built from can use them too.
 """
@@ -15,6 +15,27 @@ class Lineage:
     source_uri: str
     source_sha256: str
     run_id: str
+
+
+@dataclass(frozen=True)
+class LoadTimeouts:
+    """How long a Postgres load may wait for a lock, and run one statement, before it fails and
+    rolls back: a stuck lock then fails clearly instead of holding the run forever."""
+
+    lock_seconds: float = 30.0
+    statement_seconds: float = 600.0
+
+    def settings(self) -> dict[str, str]:
+        """Postgres' settings, in milliseconds."""
+        return {
+            "lock_timeout": f"{round(self.lock_seconds * 1000)}ms",
+            "statement_timeout": f"{round(self.statement_seconds * 1000)}ms",
+        }
+
+    def named(self, setting: str) -> str:
+        """'lock_timeout of 30 s', for a message."""
+        seconds = self.lock_seconds if setting == "lock_timeout" else self.statement_seconds
+        return f"{setting} of {seconds:g} s"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Over 300 lines: one test per real answer, fault and error class the client must 
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -40,6 +41,8 @@ TRANSIENT = {
     "truncated": MalformedAnswer,
     "cut": Unavailable,
     "slow": Unavailable,
+    "drip": Unavailable,
+    "stall": Unavailable,
     "information_burst": Throttled,
     "information_burst_pattern": Throttled,
     "note_rate_limit_per_minute_legacy": Throttled,
@@ -67,15 +70,16 @@ def test_full_refused_rejects_only_full_requests(sample_server, make_client):
 
 @pytest.fixture
 def server(sample_server):
-    """The loopback server, its slow fault far beyond `FAST_TIMEOUT`."""
+    """The loopback server, its slow and drip faults far beyond `FAST_TIMEOUT`."""
     sample_server.slow_seconds = 1.0
+    sample_server.drip_seconds = 0.5
     return sample_server
 
 
 @pytest.fixture
 def keyed_server() -> Iterator[SampleServer]:
     """A loopback server that accepts only the canary key."""
-    with SampleServer(api_key=CANARY, slow_seconds=1.0) as server:
+    with SampleServer(api_key=CANARY, slow_seconds=1.0, drip_seconds=0.5) as server:
         yield server
 
 
@@ -339,3 +343,56 @@ def test_api_key_never_leaves_a_refused_connection(make_client, caplog):
     assert isinstance(error, Unavailable)
     assert_key_absent(error, caplog)
     assert any(r.name.startswith("urllib3") for r in caplog.records)
+
+
+DEADLINE = 1.5  # seconds; the margin below is a fact checked, not a benchmark
+MARGIN = 2.0
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("fault", ["drip", "stall"])
+def test_a_drip_or_a_stall_ends_within_the_deadline(server, make_client, caplog, fault):
+    """A byte every 0.3 s never trips a read timeout; only a deadline on the whole answer ends
+    it."""
+    caplog.set_level(logging.DEBUG)
+    server.drip_seconds = 0.3
+    server.fail("AAPL", fault)
+    client = make_client(api_key=CANARY, attempts=1, deadline_seconds=DEADLINE)
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as caught:
+        client.fetch_daily("AAPL", outputsize="compact")
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    assert str(caught.value) == (
+        "AAPL: Alpha Vantage service unavailable: timed out after 1.5 s (deadline): "
+        "the answer was still arriving"
+    )
+    assert_key_absent(caught.value, caplog)
+
+
+@pytest.mark.timeout(60)
+def test_retries_of_a_dripping_symbol_share_its_budget(server, make_client):
+    server.drip_seconds = 0.3
+    server.fail("AAPL", "drip", sticky=True)
+    client = make_client(attempts=10, deadline_seconds=DEADLINE, retry_budget_seconds=4.0)
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match=r"^AAPL: .*timed out after [0-9.]+ s \(deadline"):
+        client.fetch_daily("AAPL", outputsize="compact")
+    assert time.monotonic() - started < 4.0 + MARGIN
+    assert 2 <= len(server.requests) <= 3
+
+
+@pytest.mark.timeout(30)
+def test_no_answer_at_all_ends_within_the_deadline(server, make_client):
+    """Headers that never come: the deadline bounds the wait for them too, however long the
+    read timeout."""
+    server.slow_seconds = 5.0
+    server.fail("AAPL", "slow")
+    client = make_client(attempts=1, deadline_seconds=DEADLINE, timeout=(5.0, 30.0))
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as caught:
+        client.fetch_daily("AAPL", outputsize="compact")
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    assert str(caught.value) == (
+        "AAPL: Alpha Vantage service unavailable: timed out after 1.5 s (deadline): "
+        "no answer arrived"
+    )

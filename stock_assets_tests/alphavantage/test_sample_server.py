@@ -1,4 +1,7 @@
-"""The loopback server speaks Alpha Vantage over real HTTP and injects exactly the faults asked."""
+"""The loopback server speaks Alpha Vantage over real HTTP and injects exactly the faults asked.
+
+Over 300 lines: one test per fault the server injects, and for how it serves and logs.
+"""
 
 import json
 import socket
@@ -10,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import urllib3
 
 from bench.synthetic_sample import SyntheticSample
 from stock_assets.alphavantage.api import DAILY
@@ -117,6 +121,32 @@ def test_slow_fault_and_latency_delay_the_answer(sample_server):
     started = time.monotonic()
     get(sample_server, "FB")
     assert time.monotonic() - started >= 0.1
+
+
+def held(server: SampleServer, read_timeout: float) -> requests.Response:
+    query = {"function": DAILY, "symbol": "IBM", "outputsize": "full"}
+    return requests.get(server.url, params=query, stream=True, timeout=(2, read_timeout))
+
+
+def test_drip_fault_sends_the_headers_then_a_byte_every_drip_seconds(sample_server):
+    sample_server.drip_seconds = 0.2
+    sample_server.fail("IBM", "drip")
+    started = time.monotonic()
+    with held(sample_server, read_timeout=5) as response:
+        assert int(response.headers["Content-Length"]) == len(normal_body())
+        dripped = [response.raw.read1(1000) for _ in range(3)]
+    assert dripped == [normal_body()[i : i + 1] for i in range(3)]
+    assert time.monotonic() - started >= 0.6
+    assert get(sample_server, "FB").status_code == 200
+
+
+def test_stall_fault_sends_the_headers_then_nothing(sample_server):
+    sample_server.fail("IBM", "stall")
+    with held(sample_server, read_timeout=0.3) as response:
+        assert response.status_code == 200
+        with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+            response.raw.read1(1000)
+    assert get(sample_server, "FB").status_code == 200
 
 
 def test_queued_faults_are_used_in_order_per_symbol(sample_server):

@@ -186,3 +186,32 @@ def test_an_old_throttle_note_that_outlasts_the_retries_stops_the_batch_as_the_q
     )
     assert "IBM" not in stored
     assert _materialized(instance, result) == stored
+
+
+@pytest.mark.timeout(120)
+def test_a_dripping_symbol_fails_within_its_deadline_and_the_batch_goes_on(
+    tmp_path, sample_server, instance
+):
+    """AAPL's answer drips a byte every 0.3 s, which no read timeout ever ends: its deadline
+    does, on every attempt, and MSFT is stored."""
+    sample_server.drip_seconds = 0.3
+    sample_server.fail("AAPL", "drip", sticky=True)
+    resources = loopback_resources(tmp_path, sample_server, request_deadline_seconds=2)
+    api = resources["alphavantage"]
+    fields = {name: getattr(api, name) for name in type(api).model_fields}
+    resources["alphavantage"] = type(api)(**{**fields, "retry_budget_seconds": 5.0})
+    result = dg.materialize(
+        ASSETS, resources=resources, instance=instance, raise_on_error=False,
+        tags={RANGE_START_TAG: "AAPL", RANGE_END_TAG: "MSFT"},
+    )
+    assert not result.success
+    assert _materialized(instance, result) == ["MSFT"]
+    assert _stored(tmp_path) == ["MSFT"]
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
+    description = failure.user_failure_data.description
+    assert description.startswith(
+        "AAPL: Alpha Vantage service unavailable: timed out after 2 s (deadline): "
+        "the answer was still arriving"
+    ), description
+    assert "test-key" not in description
+    assert 2 <= sum(r["symbol"] == "AAPL" for r in sample_server.series_requests) <= 3

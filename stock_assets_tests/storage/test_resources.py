@@ -40,3 +40,23 @@ def test_an_s3_url_reaches_the_endpoint_from_the_environment(s3_client, s3_bucke
 def test_unusable_urls_are_refused(url: str, message: str):
     with pytest.raises(ValueError, match=message):
         open_store(url)
+
+
+def test_the_s3_client_has_explicit_timeouts_and_standard_retries(s3_client, s3_bucket: str):
+    """botocore's defaults (60 s to connect, 60 s per read, legacy retries) are not left to
+    chance: the resource sets each, and the client still reaches the endpoint."""
+    resource = ObjectStoreResource(
+        url=f"s3://{s3_bucket}/p", s3=S3Resource(max_attempts=4),
+        s3_connect_timeout_seconds=3, s3_read_timeout_seconds=7,
+    )
+    config = resource.get_store().client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (3, 7)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 5}
+    resource.get_store().put("a.json", b"{}")
+    assert s3_client.get_object(Bucket=s3_bucket, Key="p/a.json")["Body"].read() == b"{}"
+
+
+def test_the_s3_defaults_are_well_under_botocores(s3_bucket: str):
+    config = open_store(f"s3://{s3_bucket}/p").client.meta.config
+    assert config.connect_timeout <= 10 and config.read_timeout <= 30
+    assert config.retries["mode"] == "standard"
