@@ -9,6 +9,9 @@ requests concurrently, can add a fixed latency to each, and logs when each reque
 load test can measure the rate a client achieved::
 
     python -m stock_assets.alphavantage.sample_server --port 8765 --fail IBM=error_invalid_call
+
+Over 300 lines: every fault the server can inject is written here, beside the server, so a test
+reads one module to know exactly what a fault sends.
 """
 
 import argparse
