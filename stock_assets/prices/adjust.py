@@ -142,10 +142,7 @@ def fill_from_actions(history: pd.DataFrame, actions: dict | None) -> pd.DataFra
                 else pd.Series(False, index=history.index)).to_numpy()
     frame = history
     if actions is not None and not received.all():
-        days = (history["trade_date"].astype("datetime64[s]").to_numpy().astype("datetime64[D]")
-                if history["trade_date"].dtype.kind == "M"
-                else pd.to_datetime(history["trade_date"].astype(str)).to_numpy()
-                .astype("datetime64[D]"))
+        days = schema.day_numbers(history)
         split = _on_sessions(days, actions["splits"], "effective_date", "split_factor",
                              np.multiply, 1.0)
         dividend = _on_sessions(days, actions["dividends"], "ex_dividend_date", "amount",

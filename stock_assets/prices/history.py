@@ -40,7 +40,7 @@ def merge_history(
     if history is None or history.empty:
         return new, MergeStats(len(new), 0, 0)
     history = _without_computed(schema.conform(history))
-    old_days, new_days = _day_numbers(history), _day_numbers(new)
+    old_days, new_days = schema.day_numbers(history), schema.day_numbers(new)
     if not (_distinct(old_days) and _distinct(new_days)):
         return _merged_with_repeats(history, new)
     _, old_rows, new_rows = np.intersect1d(old_days, new_days, assume_unique=True,
@@ -55,12 +55,6 @@ def merge_history(
     kept = history[~np.isin(old_days, new_days)]
     merged = pd.concat([kept, new], ignore_index=True)
     return schema.conform(merged), stats
-
-
-def _day_numbers(frame: pd.DataFrame) -> np.ndarray:
-    """The frame's days as datetime64[D]: a join on the Arrow date column itself makes a Python
-    object per row, several times over."""
-    return schema.as_datetimes(frame["trade_date"]).to_numpy().astype("datetime64[D]")
 
 
 def _distinct(days: np.ndarray) -> bool:

@@ -1,5 +1,6 @@
 """The cleaned daily-prices table and its quarantine: their columns and types, in one place."""
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -66,6 +67,12 @@ def as_datetimes(column: pd.Series) -> pd.Series:
     if column.dtype == DATE:
         return column.astype(pd.ArrowDtype(pa.timestamp("us"))).astype("datetime64[us]")
     return pd.to_datetime(column.astype("string"))
+
+
+def day_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """The frame's days as datetime64[D]: a join on the Arrow date column itself makes a Python
+    object per row, several times over."""
+    return as_datetimes(frame["trade_date"]).to_numpy().astype("datetime64[D]")
 
 
 def empty() -> pd.DataFrame:
