@@ -27,10 +27,13 @@ from stock_assets.alphavantage.client import AlphaVantageClient
 from stock_assets.alphavantage.deadline import Deadline, DeadlinePassed, get_within
 from stock_assets.alphavantage.errors import (
     AlphaVantageError,
+    AnswerForAnotherSymbol,
     HttpRefused,
+    MalformedAnswer,
     QuotaExhausted,
     Throttled,
     Unavailable,
+    UnusableAnswer,
 )
 from stock_assets.watchlist import validate_symbol
 
@@ -216,6 +219,9 @@ class AlphaVantageAPIClient(AlphaVantageClient):
         except QuotaExhausted:
             if self._budget is not None:
                 self._budget.mark_exhausted()
+            raise
+        except (AnswerForAnotherSymbol, MalformedAnswer, UnusableAnswer) as refused:
+            refused.evidence = answer.to_record()
             raise
         return answer
 

@@ -13,6 +13,9 @@ class AlphaVantageError(Exception):
     def __init__(self, symbol: str, detail: str):
         self.symbol = symbol
         self.detail = detail
+        # The refused answer's stored record, when an answer came and failed the checks: kept
+        # as evidence, never as the symbol's answer.
+        self.evidence: dict | None = None
         super().__init__(self.message())
 
     def message(self) -> str:

@@ -143,5 +143,10 @@ def raw_quotes(
             f"daily quota exhausted: {len(records)} of {len(symbols)} symbols stored; the quota "
             f"sensor requests the other {len(batch.unfetched)} after midnight US/Eastern"
         )
+    for symbol, error in batch.errors.items():
+        if error.evidence is not None:
+            uri = history_store.keep_rejected(context.asset_key, symbol, error.evidence)
+            context.log.warning(f"{symbol}: the refused answer is kept as evidence at {uri}; "
+                                "the last good answer stays the stored one")
     if batch.errors:
         raise _failure(batch.errors, stored=len(records))

@@ -21,6 +21,10 @@ class StoredAssets(Protocol):
     ) -> dict[str, dict]:
         """Store some partitions of the step's asset now; return each one's metadata."""
 
+    def keep_rejected(self, asset_key: dg.AssetKey, partition: str, record: dict) -> str:
+        """Keep a refused answer's record as evidence, apart from the partition's value and its
+        archive; return its URI."""
+
 
 def last_stored_trade_date(stored: StoredAssets, symbol: str) -> date | None:
     """The last trading day of the symbol's stored cleaned history (None if none is stored),

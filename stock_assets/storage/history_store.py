@@ -48,6 +48,12 @@ def archive_folder(asset_key: dg.AssetKey, partition: str | None) -> str:
     return f"{'/'.join(asset_key.path)}/_history/{partition or '_'}"
 
 
+def rejected_folder(asset_key: dg.AssetKey, partition: str) -> str:
+    """Where answers refused for a partition are kept as evidence: beside the archive, never in
+    it, so neither a read nor a replay ever takes one for the partition's value."""
+    return f"{'/'.join(asset_key.path)}/_rejected/{partition}"
+
+
 def archive_key(asset_key: dg.AssetKey, partition: str | None, fmt: Format, sha256: str) -> str:
     return entry_key(archive_folder(asset_key, partition), sha256, fmt.extension)
 
@@ -213,6 +219,14 @@ class HistoryStore(dg.ConfigurableResource):
             )
         return {"uri": version.uri, "bytes": version.size, "sha256": version.sha256,
                 "etag": version.etag, "kept": "the stored object, unchanged"}
+
+    def keep_rejected(self, asset_key: dg.AssetKey, partition: str, record: dict) -> str:
+        """Keep a refused answer's record as evidence, once per content; its URI."""
+        fmt = get_format("json")
+        data = fmt.encode(record)
+        key = entry_key(rejected_folder(asset_key, partition), content_sha256(record, data),
+                        fmt.extension)
+        return archive_once(self.objects(), key, data, content_type=fmt.content_type)
 
     def write_partitions(
         self, context: dg.AssetExecutionContext, values: dict[str, Any]

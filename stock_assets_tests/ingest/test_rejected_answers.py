@@ -1,13 +1,15 @@
 """Answers that parse but must not be stored (another symbol's, an empty or list series, JSON
 nested too deep, implausibly many days), through real runs: rejected once in the fetch, with a
-message naming the symbol; the victim's stored answer and history stay byte for byte; the other
-symbol of the batch is stored."""
+message naming the symbol; the victim's stored answer and history stay byte for byte, the refused
+answer is kept apart as evidence; the other symbol of the batch is stored."""
 
 import datetime
+import json
 
 import dagster as dg
 import pytest
 
+from stock_assets.alphavantage.answers import Answer
 from stock_assets.alphavantage.api import DAILY, SERIES_KEY
 from stock_assets.alphavantage.sample import Reply, SampleAnswers, bundled_series
 from stock_assets.alphavantage.sample_server import SampleServer
@@ -93,3 +95,7 @@ def test_a_rejected_answer_is_never_stored_and_never_retried(
     assert len(aapl_requests) == 1  # not retried: asked again, the server answers the same
     assert _stored_bytes(tmp_path) == before
     assert (tmp_path / "objects" / "raw_quotes" / "MSFT.json").exists()
+    [evidence] = (tmp_path / "objects" / "raw_quotes" / "_rejected" / "AAPL").iterdir()
+    refused = Answer.from_record(json.loads(evidence.read_bytes()))  # checks its SHA-256
+    assert (refused.symbol, refused.function) == ("AAPL", DAILY)
+    assert refused.body and "test-key" not in refused.url
