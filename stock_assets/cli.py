@@ -17,17 +17,21 @@ import argparse
 import logging
 import sys
 import time
+import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
 
 from stock_assets.alerts import first_error
 from stock_assets.asset_keys import RAW_QUOTES_KEY
+from stock_assets.check_phrases import describe_checks
 from stock_assets.database.resource import DatabaseResource
 from stock_assets.ingest.quota import EXHAUSTED_TAG
 from stock_assets.instance import describe_storage, project_instance
+from stock_assets.listing import plural
+from stock_assets.pool_wait import saying_pool_waits
 from stock_assets.stale_runs import free_stale_slots, process_tags
 from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.storage.history_store import archive_folder
@@ -52,81 +56,6 @@ def _quiet_python() -> None:
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
     failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     return first_error(failures)[0] or "run failed"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _listed(days: Sequence[str] | None, before: str = "") -> str:
-    return f"{before} ({', '.join(days)})" if days else ""
-
-
-# The key figure of each check, from the metadata its function returns (prices/quality.py,
-# warehouse/reconcile.py); a check missing here, or whose metadata changed, falls back to its
-# plain values.
-_KEY_FIGURES: dict[str, Callable[[dict], str]] = {
-    "no_undeclared_splits": lambda m: (
-        _plural(len(m["undeclared_splits"]), "suspected split") + _listed(m["undeclared_splits"])
-        + _listed(m.get("declared_splits_without_jump"), ", declared without a jump")
-    ),
-    "ohlc_consistent": lambda m: (
-        _plural(m["inconsistent_rows"], "inconsistent row") + _listed(m["first_inconsistent_days"])
-    ),
-    "unique_trading_dates": lambda m: (
-        _plural(m["duplicate_rows"], "duplicate row") + _listed(m["first_duplicate_days"])
-    ),
-    "no_gaps_beyond_holidays": lambda m: (
-        _plural(m["missing_sessions"], "missing session") + _listed(m["first_missing_days"])
-    ),
-    "quarantine_share": lambda m: (
-        f"{m['quarantine_share']:.1%} of the answer's rows quarantined ({m['quarantined_rows']} "
-        f"of {m['clean_rows'] + m['quarantined_rows']}, limit {m['threshold']:.0%})"
-    ),
-    "history_never_shrinks": lambda m: (
-        f"history shrank from {m['previous_rows']} to {m['rows']} days"
-    ),
-    "fresh_against_last_refreshed": lambda m: (
-        f"last day {m['last_trade_date']}, Last Refreshed {m['last_refreshed']}"
-    ),
-    "adjusted_close_matches_actions": lambda m: (
-        f"{_plural(m['days_over_tolerance'], 'day')} over {m['tolerance']:g}; largest "
-        f"{m['largest_relative_deviation']:.4%} on {m['largest_deviation_day']}"
-    ),
-    "table_matches_stored_prices": lambda m: (
-        f"{m['table_rows']} rows in the table, {m['stored_rows']} stored; first differing days: "
-        f"{m['first_differing_days']}"
-    ),
-}
-
-
-def _key_figure(name: str, metadata: dict) -> str:
-    try:
-        return _KEY_FIGURES[name](metadata)
-    except (KeyError, TypeError, ValueError):
-        plain = (str, int, float, bool)
-        return ", ".join(f"{k} {v}" for k, v in metadata.items() if isinstance(v, plain))
-
-
-def describe_checks(evaluations: Sequence[dg.AssetCheckEvaluation]) -> list[str]:
-    """One phrase per check that warned or failed, with its key figure.
-
-    A run holds one symbol, so a check's evaluation is that symbol's whether or not it names
-    its partition; a check evaluated twice counts by its last evaluation.
-    """
-    latest = {(e.asset_key, e.check_name): e for e in evaluations}
-    phrases = []
-    for evaluation in latest.values():
-        if evaluation.passed:
-            continue
-        status = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAILED"
-        blocking = " (blocking)" if evaluation.blocking else ""
-        metadata = {k: v.value for k, v in evaluation.metadata.items()}
-        phrases.append(
-            f"{status} {evaluation.check_name}{blocking}: "
-            f"{_key_figure(evaluation.check_name, metadata)}"
-        )
-    return phrases
 
 
 def report_removed_symbols(database: DatabaseResource, watchlist: list[str]) -> None:
@@ -165,7 +94,7 @@ def _replayed(result: dg.ExecuteInProcessResult) -> str:
         if event.asset_key.path == ["cleaned_daily_prices"]:
             meta = {k: v.value for k, v in event.metadata.items()}
             if "answers_replayed" in meta and "rows" in meta:
-                return (f": {_plural(meta['answers_replayed'], 'archived answer')} replayed, "
+                return (f": {plural(meta['answers_replayed'], 'archived answer')} replayed, "
                         f"{meta['rows']} days")
     return ""
 
@@ -198,10 +127,12 @@ def run_per_symbol(command: _Command, symbols: list[str], *, verbose: bool = Fal
             started = time.perf_counter()
             # A run config given here replaces the job's own (replay's `replay: true`): merge.
             run_config = {**job.get_run_config_for_partition_key(symbol), **_run_config(verbose)}
-            result = job.execute_in_process(
-                partition_key=symbol, instance=instance, raise_on_error=False,
-                run_config=run_config, tags=process_tags(),
-            )
+            run_id = str(uuid.uuid4())
+            with saying_pool_waits(instance, run_id, lambda line: print(line, flush=True)):
+                result = job.execute_in_process(
+                    partition_key=symbol, instance=instance, raise_on_error=False,
+                    run_config=run_config, tags=process_tags(), run_id=run_id,
+                )
             seconds = time.perf_counter() - started
             head = f"[{number}/{len(symbols)}] {symbol}:"
             where = f"({seconds:.1f}s, run {result.run_id[:8]})"

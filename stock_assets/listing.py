@@ -8,3 +8,7 @@ def first_few(items: Sequence[object], limit: int, separator: str = ", ") -> str
     shown = separator.join(str(item) for item in items[:limit])
     rest = len(items) - limit
     return shown + (f" (and {rest} more)" if rest > 0 else "")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
