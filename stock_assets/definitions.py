@@ -32,7 +32,9 @@ def build_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     return [
         build_raw_quotes(partitions),
         build_corporate_actions(partitions),
-        build_cleaned_daily_prices(partitions, settings.prices_format),
+        build_cleaned_daily_prices(
+            partitions, settings.prices_format, settings.most_plausible_price
+        ),
         build_daily_prices_table(partitions, settings.database_kind),
     ]
 

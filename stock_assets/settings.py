@@ -24,6 +24,8 @@ DEFAULT_REQUEST_DEADLINE_SECONDS = 30
 # Corporate actions are fetched again every this many days (0: on a first load and jumps only).
 DEFAULT_CORPORATE_ACTIONS_DAYS = 7
 DEFAULT_PRICES_FORMAT = "parquet"
+# Above any real share price (BRK.A trades near 700,000), below a misplaced exponent (1e308).
+DEFAULT_MOST_PLAUSIBLE_PRICE = 10_000_000.0
 DEFAULT_DATA_DIR = "stock_assets_data"
 
 
@@ -50,6 +52,19 @@ def resolve(value: object) -> object:
     """A setting's value now, for a person to read: Dagster resolves an ``EnvVar`` only when it
     initialises the resource holding it, so descriptions printed before a run read it here."""
     return value.get_value() if hasattr(value, "env_var_name") else value
+
+
+def _env_positive(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value.replace("_", ""))
+    except ValueError:
+        number = float("nan")
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{name}={value!r} is not a positive number")
+    return number
 
 
 def _env_choice(name: str, default: str, choices: set[str]) -> str:
@@ -111,6 +126,7 @@ class Settings:
     database_url: str | dg.EnvVar
     auto_migrate: bool
     prices_format: str
+    most_plausible_price: float
     refresh_cron: str
     refresh_trading_days_only: bool
     batch_size: int
@@ -154,6 +170,9 @@ class Settings:
             auto_migrate=_env_bool("STOCK_ASSETS_AUTO_MIGRATE", True),
             prices_format=(
                 os.environ.get("STOCK_ASSETS_PRICES_FORMAT", "").strip() or DEFAULT_PRICES_FORMAT
+            ),
+            most_plausible_price=_env_positive(
+                "STOCK_ASSETS_MOST_PLAUSIBLE_PRICE", DEFAULT_MOST_PLAUSIBLE_PRICE
             ),
             refresh_cron=os.environ.get("STOCK_ASSETS_REFRESH_CRON", "").strip() or "30 17 * * 1-5",
             refresh_trading_days_only=_env_bool("STOCK_ASSETS_REFRESH_TRADING_DAYS_ONLY", True),

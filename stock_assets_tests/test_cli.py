@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -117,6 +118,7 @@ def test_every_documented_variable_set_shows_values_never_secrets(
         "STOCK_ASSETS_STORAGE_URL": f"s3://{s3_bucket}/prices",
         "STOCK_ASSETS_DATABASE_URL": database.render_as_string(hide_password=False),
         "STOCK_ASSETS_PRICES_FORMAT": "csv",
+        "STOCK_ASSETS_MOST_PLAUSIBLE_PRICE": "1_000_000",
         "STOCK_ASSETS_REFRESH_CRON": "0 18 * * 1-5",
         "STOCK_ASSETS_REFRESH_TRADING_DAYS_ONLY": "false",
         "STOCK_ASSETS_BATCH_SIZE": "10",
@@ -324,3 +326,29 @@ def test_a_bad_watchlist_is_one_line_on_screen_and_exit_2(tmp_path, symbols):
     [line] = result.stderr.strip().splitlines()[-1:]
     assert line.startswith("stock-assets: error: STOCK_ASSETS_SYMBOLS")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "inf"])
+def test_a_bad_price_limit_is_one_line_on_screen_and_exit_2(tmp_path, value):
+    result = _materialize(tmp_path, STOCK_ASSETS_MOST_PLAUSIBLE_PRICE=value)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"stock-assets: error: STOCK_ASSETS_MOST_PLAUSIBLE_PRICE={value!r} is not a positive "
+        "number"
+    )
+
+
+def test_the_price_limit_is_a_setting(tmp_path):
+    """Issue 16: the plausible-price limit was a constant; quarantined above it, with the
+    variable named in the reason."""
+    result = _materialize(tmp_path, STOCK_ASSETS_SYMBOLS="AAPL",
+                          STOCK_ASSETS_MOST_PLAUSIBLE_PRICE="600")
+    assert result.returncode == 0, result.stdout + result.stderr
+    objects = tmp_path / "stock_assets_data" / "objects"
+    quarantine = pd.read_csv(objects / "quarantined_price_rows" / "AAPL.csv", dtype=str)
+    above = quarantine["high"].astype(float) > 600
+    assert above.any() and quarantine["reason"][above].str.contains(
+        "is above the plausible 600 (STOCK_ASSETS_MOST_PLAUSIBLE_PRICE)", regex=False
+    ).all()
+    clean = pd.read_parquet(objects / "cleaned_daily_prices" / "AAPL.parquet")
+    assert clean["high"].max() <= 600 and len(clean) == SAMPLE_ROWS["AAPL"] - above.sum()

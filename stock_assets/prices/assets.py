@@ -20,15 +20,16 @@ from stock_assets.prices.checks import CHECKS, QUARANTINE_SHARE, QUARANTINE_THRE
 from stock_assets.prices.update import HistoryUpdate, update_history
 from stock_assets.prices.validate import NoValidRows
 from stock_assets.progress import Progress
+from stock_assets.settings import DEFAULT_MOST_PLAUSIBLE_PRICE
 from stock_assets.storage.archived_answers import NoArchivedAnswers, archived_answers
 from stock_assets.storage.history_store import KEEP_STORED, HistoryStore, StoredValue, Update
 from stock_assets.storage.io_manager import StoredPartitions
 
 
-def _out(description: str, storage_format: str) -> dg.AssetOut:
+def _out(description: str, storage_format: str, **metadata: object) -> dg.AssetOut:
     return dg.AssetOut(
         description=description,
-        metadata={"format": storage_format},
+        metadata={"format": storage_format, **metadata},
         kinds={"pandas", storage_format},
         group_name=GROUP,
         tags=stage("prices"),
@@ -52,16 +53,19 @@ class CleanedPricesConfig(dg.Config):
 
 
 def build_cleaned_daily_prices(
-    partitions: dg.PartitionsDefinition, prices_format: str
+    partitions: dg.PartitionsDefinition, prices_format: str,
+    most_plausible_price: float = DEFAULT_MOST_PLAUSIBLE_PRICE,
 ) -> dg.AssetsDefinition:
     """The cleaned prices and their quarantine, one partition per watchlist symbol, the prices
-    stored in `prices_format`."""
+    stored in `prices_format`; a price above `most_plausible_price` is quarantined (the limit is
+    the asset's definition metadata, so the UI shows it)."""
     return dg.multi_asset(
         outs={
             "cleaned_daily_prices": _out(
                 "Typed daily prices per symbol, one row per session of its exchange, sorted, "
                 "history kept; adjusted OHLCV when the answer carries splits and dividends.",
                 prices_format,
+                most_plausible_price=most_plausible_price,
             ),
             "quarantined_price_rows": _out(
                 "Rows of the latest answer that failed validation, as received, with the reason "
@@ -97,6 +101,7 @@ def cleaned_daily_prices(
     progress = Progress(context.log, len(raw_quotes))
     store = history_store.objects()
     definition = context.assets_def.metadata_by_key[CLEANED_KEY]
+    limit = definition.get("most_plausible_price", DEFAULT_MOST_PLAUSIBLE_PRICE)
     judged: dict[str, Judged] = {}
     for symbol in raw_quotes:
         read = history_store.read(CLEANED_KEY, symbol, definition)
@@ -104,12 +109,12 @@ def cleaned_daily_prices(
         actions = history_store.read(ACTIONS_KEY, symbol, ACTIONS_FORMAT, as_frame=False)
         actions = known_actions(None if actions is None else actions.value)
         try:
-            if config.replay:
-                answers = (a.answer for a in archived_answers(store, symbol))
-                judged[symbol] = judge(read, update_history(None, answers, actions), replay=True)
+            if config.replay:  # from every archived answer, oldest first
+                base, answers = None, (a.answer for a in archived_answers(store, symbol))
             else:
-                answer = Answer.from_record(raw_quotes[symbol])
-                judged[symbol] = judge(read, update_history(stored, [answer], actions))
+                base, answers = stored, [Answer.from_record(raw_quotes[symbol])]
+            update = update_history(base, answers, actions, most_plausible_price=limit)
+            judged[symbol] = judge(read, update, replay=config.replay)
         except NoValidRows as error:
             judged[symbol] = hold_back(read, error.quarantine, clean_rows=0)
         except NoArchivedAnswers as error:  # the same on a retry: none

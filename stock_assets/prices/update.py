@@ -14,6 +14,7 @@ from stock_assets.alphavantage.answers import Answer
 from stock_assets.prices.adjust import as_received, fill_from_actions
 from stock_assets.prices.history import MergeStats, merge_history
 from stock_assets.prices.validate import CleanedAnswer, clean_answer
+from stock_assets.settings import DEFAULT_MOST_PLAUSIBLE_PRICE
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,7 +28,8 @@ class HistoryUpdate:
 
 
 def update_history(
-    history: pd.DataFrame | None, answers: Iterable[Answer], actions: dict | None = None
+    history: pd.DataFrame | None, answers: Iterable[Answer], actions: dict | None = None, *,
+    most_plausible_price: float = DEFAULT_MOST_PLAUSIBLE_PRICE,
 ) -> HistoryUpdate:
     """Fold `answers`, oldest first, into `history` (None: start empty); adjust once at the end,
     from the answers' own adjustments and, where they carry none, the symbol's corporate
@@ -41,7 +43,7 @@ def update_history(
     count = 0
     history = None if history is None else as_received(history)
     for answer in answers:
-        latest = clean_answer(answer)
+        latest = clean_answer(answer, most_plausible_price=most_plausible_price)
         history, merge = merge_history(history, latest.clean)
         count += 1
     if count == 0:

@@ -15,11 +15,10 @@ from stock_assets.alphavantage.answers import Answer
 from stock_assets.exchanges import Exchange, exchange_of
 from stock_assets.prices import schema
 from stock_assets.prices.parse import answer_frame, parse_values
+from stock_assets.settings import DEFAULT_MOST_PLAUSIBLE_PRICE
 from stock_assets.trading_calendar import plausible_days, sessions_between
 
 SEPARATOR = "; "
-# Above any real share price (BRK.A trades near 700,000), below a misplaced exponent (1e308).
-MOST_PLAUSIBLE_PRICE = 10_000_000.0
 # Volumes are stored as 64-bit integers: a larger one would wrap (1e20 became -2**63).
 VOLUME_LIMIT = 2.0**63
 # (column, other column, relation): the row is inconsistent when `column relation other` holds.
@@ -104,14 +103,14 @@ def _field_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
     reasons.add(volume % 1 > 0, lambda r: "volume " + r["volume"] + " is not a whole number")
 
 
-def _plausibility_rules(reasons: _Reasons, typed: pd.DataFrame) -> None:
+def _plausibility_rules(reasons: _Reasons, typed: pd.DataFrame, most_price: float) -> None:
     """Numbers that parse but cannot be true, or cannot be stored as they are."""
     for name in [*schema.PRICES, "adjusted_close"]:
         if name in typed.columns:
             reasons.add(
-                typed[name] > MOST_PLAUSIBLE_PRICE,
-                lambda r, name=name: f"{name} " + r[name]
-                + f" is above the plausible {MOST_PLAUSIBLE_PRICE:,.0f}",
+                typed[name] > most_price,
+                lambda r, name=name: f"{name} " + r[name] + f" is above the plausible "
+                f"{most_price:,.0f} (STOCK_ASSETS_MOST_PLAUSIBLE_PRICE)",
             )
     reasons.add(
         typed["volume"] >= VOLUME_LIMIT,
@@ -181,7 +180,8 @@ def _conflicting_duplicates(reasons: _Reasons, typed: pd.DataFrame) -> None:
 
 
 def validate_rows(
-    symbol: str, text: pd.DataFrame, last_refreshed: date | None = None
+    symbol: str, text: pd.DataFrame, last_refreshed: date | None = None, *,
+    most_plausible_price: float = DEFAULT_MOST_PLAUSIBLE_PRICE,
 ) -> CleanedAnswer:
     """Split an answer's text rows (as `parse.answer_frame` returns them) into clean and
     quarantined rows. Raises `NoValidRows` when no row is clean.
@@ -192,7 +192,7 @@ def validate_rows(
 
     reasons = _Reasons(text)
     _field_rules(reasons, typed)
-    _plausibility_rules(reasons, typed)
+    _plausibility_rules(reasons, typed, most_plausible_price)
     _ohlc_rules(reasons, typed)
     _calendar_rules(reasons, typed, exchange_of(symbol), last_refreshed)
     _conflicting_duplicates(reasons, typed)
@@ -207,11 +207,13 @@ def validate_rows(
     return CleanedAnswer(clean=clean, quarantine=quarantine, last_refreshed=last_refreshed)
 
 
-def clean_answer(answer: Answer) -> CleanedAnswer:
+def clean_answer(
+    answer: Answer, *, most_plausible_price: float = DEFAULT_MOST_PLAUSIBLE_PRICE
+) -> CleanedAnswer:
     """Parse an answer (JSON or CSV, daily or adjusted) and keep only the rows one can trust.
 
     Quarantined, each with its reasons: unparseable or missing values or dates, non-positive
-    prices, negative or fractional volume, prices above `MOST_PLAUSIBLE_PRICE`, volumes no 64-bit
+    prices, negative or fractional volume, prices above `most_plausible_price`, volumes no 64-bit
     integer holds, inconsistent OHLC, days outside the exchange calendar's range
     (`trading_calendar.plausible_days`) or that are not sessions of the symbol's exchange
     (`exchanges.exchange_of`), days after the answer's 'Last Refreshed', and a day sent twice with
@@ -220,4 +222,6 @@ def clean_answer(answer: Answer) -> CleanedAnswer:
     every row is quarantined.
     """
     text, last_refreshed = answer_frame(answer)
-    return validate_rows(answer.symbol, text, last_refreshed)
+    return validate_rows(
+        answer.symbol, text, last_refreshed, most_plausible_price=most_plausible_price
+    )

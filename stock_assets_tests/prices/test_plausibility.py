@@ -7,7 +7,8 @@ import pytest
 
 from stock_assets.exchanges import SUFFIXES
 from stock_assets.prices import schema
-from stock_assets.prices.validate import MOST_PLAUSIBLE_PRICE, clean_answer
+from stock_assets.prices.validate import clean_answer
+from stock_assets.settings import DEFAULT_MOST_PLAUSIBLE_PRICE
 from stock_assets.trading_calendar import EARLIEST_DAY, plausible_days
 from stock_assets_tests.prices.sample import (
     days,
@@ -30,14 +31,17 @@ def _reasons(result) -> dict[str, str]:
 @BOTH_FORMATS
 def test_a_price_beyond_any_real_share_is_quarantined(datatype):
     result = clean_answer(edited(compact(datatype), "2013-02-28", high="1e308"))
-    assert _reasons(result) == {"2013-02-28": "high 1e308 is above the plausible 10,000,000"}
+    assert _reasons(result) == {
+        "2013-02-28": "high 1e308 is above the plausible 10,000,000 "
+        "(STOCK_ASSETS_MOST_PLAUSIBLE_PRICE)"
+    }
     assert len(result.clean) == 99
 
 
 def test_a_price_like_brk_a_is_plausible():
     price = "700000.0000"
     answer = edited(compact(), "2013-02-28", open=price, high=price, low=price, close=price)
-    assert float(price) < MOST_PLAUSIBLE_PRICE
+    assert float(price) < DEFAULT_MOST_PLAUSIBLE_PRICE
     assert clean_answer(answer).quarantine.empty
 
 
