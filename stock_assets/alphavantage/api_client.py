@@ -17,14 +17,18 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import requests
-import requests.adapters
 import tenacity
 
 from stock_assets.alphavantage.answers import Answer, redact, validate_answer
 from stock_assets.alphavantage.api import ACTION_FIELDS, DAILY, DAILY_ADJUSTED
 from stock_assets.alphavantage.budget import Budget
 from stock_assets.alphavantage.client import AlphaVantageClient
-from stock_assets.alphavantage.deadline import Deadline, DeadlinePassed, get_within
+from stock_assets.alphavantage.deadline import (
+    Deadline,
+    DeadlineAdapter,
+    DeadlinePassed,
+    get_within,
+)
 from stock_assets.alphavantage.errors import (
     AlphaVantageError,
     AnswerForAnotherSymbol,
@@ -108,7 +112,7 @@ class AlphaVantageAPIClient(AlphaVantageClient):
         self._budget = budget
         if session is None:
             session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(connections, 1))
+            adapter = DeadlineAdapter(pool_maxsize=max(connections, 1))
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         self._session = session

@@ -2,23 +2,96 @@
 
 `requests`' read timeout bounds each socket read, not the answer, so a server that sends one
 byte every few seconds (a drip) is never timed out; urllib3's `Timeout(total=...)` bounds only
-the connect and the wait for the headers. Here the body is read one socket read at a time
-(`read1`), each read's timeout cut to what is left of the deadline, and the connection is closed
-once it passes. The body is decoded here, after it is all in: urllib3's decoder keeps reading
-while a compressed stream yields nothing, which a drip could make last forever.
+the connect and the start of each read of the headers, so headers sent a byte at a time (a
+slowloris) are not timed out either. Here the body is read one socket read at a time (`read1`),
+each read's timeout cut to what is left of the deadline, and the connection is closed once it
+passes; and a watch shuts the request's socket down shortly after the deadline, which ends
+whatever read is still waiting, the headers' too (`DeadlineAdapter` tells it the socket). The
+body is decoded here, after it is all in: urllib3's decoder keeps reading while a compressed
+stream yields nothing, which a drip could make last forever.
 """
 
+import contextlib
 import gzip
+import socket
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
 
 import requests
+import requests.adapters
 import urllib3
+import urllib3.connection
+import urllib3.connectionpool
 
 _CHUNK = 1 << 16
 # Only the encodings decoded below are asked for (requests would also offer br and zstd).
 _ACCEPT = {"Accept-Encoding": "gzip, deflate"}
+# How long after the deadline the watch shuts the socket: the reads' own timeouts, cut to the
+# deadline, end first whenever they can, with a message saying how far the answer had come.
+_WATCH_GRACE = 0.25
+_requests_in_flight = threading.local()
+
+
+class _SocketWatch:
+    """The socket of this thread's request in flight, shut down when `fire` is called."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.fired = False
+
+    def _shut(self) -> None:
+        with contextlib.suppress(OSError):  # closed already
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes a read waiting on it, in any thread
+
+    def watch(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired and sock is not None:
+                self._shut()
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._sock is not None:
+                self._shut()
+
+
+class _Watched:
+    """A connection that hands its socket to the calling thread's watch, if any, on each
+    request (a kept-alive connection serves many)."""
+
+    def request(self, *args, **kwargs) -> None:
+        super().request(*args, **kwargs)
+        watch = getattr(_requests_in_flight, "watch", None)
+        if watch is not None:
+            watch.watch(self.sock)
+
+
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """An adapter whose connections let `get_within` shut a request's socket at its deadline."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class DeadlinePassed(Exception):
@@ -53,20 +126,48 @@ def get_within(
 ) -> tuple[requests.Response, bytes]:
     """The response and its decoded body, or `DeadlinePassed`; other failures are `requests`
     exceptions, as from `session.get`."""
+    watch = _SocketWatch()
+    timer = threading.Timer(max(deadline.remaining(), 0) + _WATCH_GRACE, watch.fire)
+    timer.daemon = True
+    _requests_in_flight.watch = watch
+    timer.start()
+    try:
+        response = _get_headers(session, url, params, deadline, timeout, watch)
+        if watch.fired:  # cut short, the headers may have read as ended: they had not
+            response.close()
+            raise deadline.passed("the headers were still arriving")
+        try:
+            body = _read_body(response.raw, deadline, timeout[1])
+        except requests.ConnectionError:
+            if watch.fired:
+                raise deadline.passed("the answer was still arriving") from None
+            raise
+        except BaseException:
+            response.close()  # a half-read connection must not go back to the pool
+            raise
+    finally:
+        timer.cancel()
+        _requests_in_flight.watch = None
+    return response, _decoded(body, response.headers.get("Content-Encoding", ""))
+
+
+def _get_headers(
+    session: requests.Session, url: str, params: dict[str, str], deadline: Deadline,
+    timeout: tuple[float, float], watch: _SocketWatch,
+) -> requests.Response:
+    """The response, once its headers are in (the body not read yet)."""
     connect, read = timeout
     limits = urllib3.Timeout(total=max(deadline.remaining(), 0.001), connect=connect, read=read)
     try:
-        response = session.get(url, params=params, headers=_ACCEPT, stream=True, timeout=limits)
+        return session.get(url, params=params, headers=_ACCEPT, stream=True, timeout=limits)
     except requests.Timeout:
         if deadline.remaining() <= 0.01:
             raise deadline.passed("no answer arrived") from None
         raise
-    try:
-        body = _read_body(response.raw, deadline, read)
-    except BaseException:
-        response.close()  # a half-read connection must not go back to the pool
+    except requests.ConnectionError:
+        if watch.fired:
+            raise deadline.passed("the headers were still arriving") from None
         raise
-    return response, _decoded(body, response.headers.get("Content-Encoding", ""))
 
 
 def _read_body(raw: urllib3.BaseHTTPResponse, deadline: Deadline, read: float) -> bytes:

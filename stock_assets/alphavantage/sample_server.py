@@ -4,9 +4,10 @@ Tests, benchmarks and hand checks point ``ALPHAVANTAGE_BASE_URL`` at it. It serv
 ``/query?function=…&symbol=…&outputsize=…&datatype=…&apikey=…`` like the real API and can be told
 to answer a symbol with any error payload, a throttle note, a 5xx, an HTML page, a slow answer, a
 truncated body, a body sent a byte every `drip_seconds` (``drip``) or never sent after the
-headers (``stall``), or serve the real series with three rows broken (``poisoned``). It serves
-requests concurrently, can add a fixed latency to each, and logs when each request arrived, so a
-load test can measure the rate a client achieved::
+headers (``stall``), the status line and headers sent a byte at a time too (``drip_headers``),
+or serve the real series with three rows broken (``poisoned``). It serves requests concurrently,
+can add a fixed latency to each, and logs when each request arrived, so a load test can measure
+the rate a client achieved::
 
     python -m stock_assets.alphavantage.sample_server --port 8765 --fail IBM=error_invalid_call
 
@@ -54,10 +55,11 @@ FAULTS = {
     "information_premium_endpoint", "information_outputsize_full_premium",
     "note_rate_limit_per_minute_legacy", "information_burst", "information_demo",
     "information_burst_pattern", "http_500", "http_503", "html", "slow", "truncated", "cut",
-    "poisoned", "full_refused", "drip", "stall",
+    "poisoned", "full_refused", "drip", "stall", "drip_headers",
 }
 # Faults that change how the real answer is sent, not what it says.
-_DELIVERY_FAULTS = {"slow", "truncated", "cut", "poisoned", "drip", "stall"}
+_DELIVERY_FAULTS = {"slow", "truncated", "cut", "poisoned", "drip", "stall", "drip_headers"}
+_HELD = {"drip", "stall", "drip_headers"}  # sent through `hold`
 POISONED_ROWS = {10: "high below low", 20: "negative volume", 30: "unparseable close"}
 
 
@@ -242,9 +244,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         try:
-            self.write_reply(b"" if fault in {"drip", "stall"} else body)
-            if fault in {"drip", "stall"}:
-                self.hold(body if fault == "drip" else b"")
+            if fault == "drip_headers":  # a slowloris answer: nothing is sent at once
+                self._headers_buffer.append(b"\r\n")
+                body, self._headers_buffer = b"".join(self._headers_buffer) + body, []
+            else:
+                self.write_reply(b"" if fault in _HELD else body)
+            if fault in _HELD:
+                self.hold(b"" if fault == "stall" else body)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up first (the point of the slow fault): not a server error,
             # so no traceback on stderr.

@@ -42,6 +42,7 @@ TRANSIENT = {
     "cut": Unavailable,
     "slow": Unavailable,
     "drip": Unavailable,
+    "drip_headers": Unavailable,
     "stall": Unavailable,
     "information_burst": Throttled,
     "information_burst_pattern": Throttled,
@@ -323,7 +324,7 @@ def test_api_key_never_leaves_the_request(keyed_server, make_client, caplog, fau
         assert CANARY not in repr(answer)
         assert record["url"].endswith("symbol=IBM&outputsize=full&datatype=" + datatype)
     assert keyed_server.requests and all(r["apikey"] == CANARY for r in keyed_server.requests)
-    if fault != "slow":  # urllib3 logs the request line once a response arrives
+    if fault not in {"slow", "drip_headers"}:  # urllib3 logs the request once answered
         sent = [r.getMessage() for r in caplog.records if r.name == "urllib3.connectionpool"]
         assert any("apikey=*** HTTP/1.1" in line for line in sent)
 
@@ -367,6 +368,33 @@ def test_a_drip_or_a_stall_ends_within_the_deadline(server, make_client, caplog,
         "the answer was still arriving"
     )
     assert_key_absent(caught.value, caplog)
+
+
+@pytest.mark.timeout(30)
+def test_headers_sent_a_byte_at_a_time_end_within_the_deadline(server, make_client, caplog):
+    """A slowloris answer: each byte of the status line and headers reaches the socket well
+    within its read timeout, so only the deadline's watch on the socket ends it."""
+    caplog.set_level(logging.DEBUG)
+    server.drip_seconds = 0.05
+    server.fail("AAPL", "drip_headers")
+    client = make_client(api_key=CANARY, attempts=1, deadline_seconds=DEADLINE)
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as caught:
+        client.fetch_daily("AAPL", outputsize="compact")
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    assert str(caught.value) == (
+        "AAPL: Alpha Vantage service unavailable: timed out after 1.5 s (deadline): "
+        "the headers were still arriving"
+    )
+    assert_key_absent(caught.value, caplog)
+
+
+def test_a_slow_but_steady_answer_within_the_deadline_is_read_whole(server, make_client):
+    server.drip_seconds = 0.0005  # a compact answer's head, a byte at a time, in well under 1 s
+    server.fail("AAPL", "drip_headers")
+    client = make_client(attempts=1, deadline_seconds=30)
+    answer = client.fetch_daily("AAPL", outputsize="compact")
+    assert answer.symbol == "AAPL" and len(answer.body) > 1000
 
 
 @pytest.mark.timeout(60)
