@@ -3,15 +3,20 @@
 A run holds its `alphavantage` pool slot while its fetch step runs. A process killed then
 (SIGKILL, the OOM killer, an evicted pod) never gives it back: the run stays "started" and every
 later run waits for the slot forever ("Step blocked by limit for pool alphavantage"). Dagster's
-run monitoring (`dagster.yaml`, for the daemon) frees the slots of runs that ended; a run of the
-main command also carries the host and process it runs in, so the next invocation on that host
-sees that the process is gone, marks the run failed and frees what it held.
+run monitoring (`dagster.yaml`, for the daemon) frees the slots of runs that ended. The next
+`stock-assets materialize` on the host finds runs whose process is gone, marks them failed and
+frees what they held: a run of its own carries its host and process as tags; any other run
+(`dagster asset materialize`, a run `dagster dev` launched) is judged by the process id Dagster's
+executor recorded when it started the steps, and only on an instance kept in SQLite files, which
+lives on this host.
 """
 
 import os
 import socket
 
 import dagster as dg
+
+from stock_assets.settings import dagster_postgres_url
 
 HOST_TAG = "stock_assets/host"
 PID_TAG = "stock_assets/pid"
@@ -22,12 +27,34 @@ def process_tags() -> dict[str, str]:
     return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
 
 
-def _process_gone(run: dg.DagsterRun) -> bool:
-    """The run's process was on this host and is no longer there (never guessed for others)."""
-    if run.tags.get(HOST_TAG) != socket.gethostname() or not run.tags.get(PID_TAG, "").isdigit():
-        return False
+def _executor_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
+    """The process Dagster's executor ran the run's steps in ("Executing steps in process
+    (pid: N)"), as the run's event log records it."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=20
+    ).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        metadata = getattr(event.event_specific_data, "metadata", None) or {}
+        pid = getattr(metadata.get("pid"), "value", None)
+        if isinstance(pid, str) and pid.isdigit():
+            return int(pid)
+    return None
+
+
+def _process_of(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
+    """The id of the run's process if it ran on this host (never guessed for other hosts)."""
+    if HOST_TAG in run.tags:
+        pid = run.tags.get(PID_TAG, "")
+        return int(pid) if run.tags[HOST_TAG] == socket.gethostname() and pid.isdigit() else None
+    if dagster_postgres_url() is not None:  # a shared instance: its runs may be anywhere
+        return None
+    return _executor_pid(instance, run.run_id)
+
+
+def _gone(pid: int) -> bool:
     try:
-        os.kill(int(run.tags[PID_TAG]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # alive, someone else's
@@ -42,13 +69,14 @@ def free_stale_slots(instance: dg.DagsterInstance) -> list[str]:
     for run_id in sorted(instance.event_log_storage.get_concurrency_run_ids()):
         run = instance.get_run_by_id(run_id)
         if run is not None and not run.is_finished:
-            if not _process_gone(run):
+            pid = _process_of(instance, run)
+            if pid is None or not _gone(pid):
                 continue
             instance.report_run_failed(
-                run, f"its process {run.tags[PID_TAG]} on {run.tags[HOST_TAG]} is gone (killed "
-                "mid-run); its pool slots are freed"
+                run, f"its process {pid} on {socket.gethostname()} is gone (killed mid-run); "
+                "its pool slots are freed"
             )
-            why = f"process {run.tags[PID_TAG]} is gone; the run is marked failed"
+            why = f"process {pid} is gone; the run is marked failed"
         else:
             why = "the run has ended"
         instance.event_log_storage.free_concurrency_slots_for_run(run_id)

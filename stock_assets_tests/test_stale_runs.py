@@ -1,9 +1,12 @@
 """A main command killed while it fetches leaves its pool slot taken; the next one frees it."""
 
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -55,6 +58,40 @@ def test_a_run_killed_mid_fetch_does_not_block_the_next_one(tmp_path, sample_ser
         assert instance.get_run_by_id(stale).status == dg.DagsterRunStatus.FAILURE
         info = instance.event_log_storage.get_concurrency_info("alphavantage")
         assert info.active_slot_count == 0
+
+
+def test_a_killed_dagster_asset_materialize_does_not_block_the_main_command(
+    tmp_path, sample_server
+):
+    """Issue 16: a `dagster asset materialize` killed mid-fetch carries no tag of ours; the
+    process id Dagster's executor recorded finds it gone all the same."""
+    shutil.copy(Path(__file__).resolve().parents[1] / "dagster.yaml", tmp_path)  # as from the root
+    sample_server.slow_seconds = 30.0
+    sample_server.fail("AAPL", "slow")
+    env = {**nothing_set(), **loopback_api(sample_server.url, "test-key")}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    killed = subprocess.Popen(
+        [dagster, "asset", "materialize", "-m", "stock_assets.definitions", "--select",
+         "raw_quotes", "--partition", "AAPL"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while not any(a.symbol == "AAPL" for a in sample_server.arrivals()):
+        assert time.monotonic() < deadline and killed.poll() is None, killed.stdout.read()
+        time.sleep(0.1)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    with instance_of(tmp_path) as instance:
+        assert instance.event_log_storage.get_concurrency_info("alphavantage").active_slot_count
+        [stale] = instance.get_run_ids()
+
+    result = subprocess.run([STOCK_ASSETS, "materialize", "MSFT"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (f"note: freed the pool slots of run {stale[:8]}: process {killed.pid} is gone; "
+            "the run is marked failed") in result.stdout
+    with instance_of(tmp_path) as instance:
+        assert instance.get_run_by_id(stale).status == dg.DagsterRunStatus.FAILURE
 
 
 def holding_a_slot(instance, status: dg.DagsterRunStatus, tags: dict) -> str:
