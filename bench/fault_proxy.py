@@ -9,8 +9,8 @@ pattern, after skipping some) and how many. The faults:
 - ``reset``: the client's connection is reset (``SO_LINGER`` 0, then close); the request never
   reaches the upstream;
 - ``stall``: the request is forwarded, and nothing ever comes back;
-- ``drip``: the upstream's answer, status line and headers included, one byte every
-  `drip_seconds`;
+- ``drip``: the upstream's answer one byte every `drip_seconds`: its status line and headers
+  too, or (``drip_head=False``) only its body, the head sent at once;
 - ``truncate``: the first half of the upstream's answer, then the connection is closed;
 - ``5xx``: the proxy answers itself with `status` (500 or 503); in front of S3, with S3's own
   error body (``SlowDown`` for a 503), so botocore sees a throttle and retries it as one.
@@ -48,6 +48,7 @@ class Rule:
     skip: int = 0
     times: int | None = 1
     status: int = 503
+    drip_head: bool = True
 
     def take(self, first_line: str) -> bool:
         """Whether this rule faults the request (the caller holds the proxy's lock)."""
@@ -90,11 +91,12 @@ class FaultProxy:
         return urlunsplit(self._upstream_url._replace(netloc=f"127.0.0.1:{self.port}"))
 
     def inject(self, fault: str, *, match: str | None = None, skip: int = 0,
-               times: int | None = 1, status: int = 503) -> Rule:
+               times: int | None = 1, status: int = 503, drip_head: bool = True) -> Rule:
         """Fault the next `times` requests (None: all) whose first line matches `match`."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
-        rule = Rule(fault, re.compile(match) if match else None, skip, times, status)
+        pattern = re.compile(match) if match else None
+        rule = Rule(fault, pattern, skip, times, status, drip_head)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -172,7 +174,7 @@ class FaultProxy:
                     upstream.settimeout(None)
                     upstream_reader = Reader(upstream)
                 answer, keep = exchange(reader, upstream_reader, client, request)
-                if not self._deliver(client, answer, fault):
+                if not self._deliver(client, answer, rule):
                     return
                 if not keep:
                     return
@@ -185,19 +187,21 @@ class FaultProxy:
                     with self._lock:
                         self._open.discard(sock)
 
-    def _deliver(self, client: socket.socket, answer: bytes, fault: str | None) -> bool:
-        """Send the answer as the fault says; whether the connection may carry another request."""
-        if fault is None:
+    def _deliver(self, client: socket.socket, answer: bytes, rule: Rule | None) -> bool:
+        """Send the answer as the rule says; whether the connection may carry another request."""
+        if rule is None:
             client.sendall(answer)
             return True
-        if fault == "truncate":
+        if rule.fault == "truncate":
             client.sendall(answer[: len(answer) // 2])
-        elif fault == "drip":
-            for index in range(len(answer)):
+        elif rule.fault == "drip":
+            start = 0 if rule.drip_head else answer.index(b"\r\n\r\n") + 4
+            client.sendall(answer[:start])
+            for index in range(start, len(answer)):
                 if self._stopped.wait(self.drip_seconds):
                     break
                 client.sendall(answer[index : index + 1])
-        elif fault == "stall":
+        elif rule.fault == "stall":
             _wait_for_close(client, self._stopped)
         return False
 

@@ -114,6 +114,18 @@ def test_drip_sends_the_answer_a_byte_at_a_time(proxy):
     assert proxy.counts == {"drip": 1}
 
 
+def test_a_body_drip_sends_the_head_at_once(proxy):
+    proxy.inject("drip", drip_head=False)
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as sock:
+        sock.sendall(b"GET /query HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.05)
+        first = sock.recv(1 << 16)
+        while sock.recv(1 << 16):
+            pass
+    assert first.startswith(b"HTTP/1.")
+    assert b"\r\n\r\n" in first and len(first.partition(b"\r\n\r\n")[2]) < len(BODY)
+
+
 def test_truncate_sends_half_the_answer_then_closes(proxy):
     proxy.inject("truncate")
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as sock:
