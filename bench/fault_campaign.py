@@ -49,6 +49,7 @@ class Fault:
     bound: float  # seconds the fault may add, by the product's deadlines and retries
     status: int = 503
     drip_head: bool = False
+    drip_seconds: float = 0.05  # between two bytes of a drip
     short: bool = False
 
     def schedule(self, symbol: str) -> str:
@@ -67,7 +68,7 @@ FAULTS = [
     Fault("Alpha Vantage drip (body)", LOCAL, "drip", AV_DAILY, 1, 0,
           r"timed out after 3 s \(deadline\): the answer was still arriving", 3 + 1, short=True),
     Fault("Alpha Vantage drip (head too)", LOCAL, "drip", AV_DAILY, 1, 0,
-          r"timed out after 3 s \(deadline\)", 3 + 1, drip_head=True),
+          r"timed out after 3 s \(deadline\)", 3 + 1, drip_head=True, drip_seconds=0.25),
     Fault("Alpha Vantage truncate", LOCAL, "truncate", AV_DAILY, None, 1,
           r"ChunkedEncodingError|ConnectionError|IncompleteRead", BACKOFFS),
     Fault("Alpha Vantage 503 burst", LOCAL, "5xx", AV_DAILY, 2, 0,
@@ -131,6 +132,7 @@ def _run_row(fault: Fault, deployment: Deployment, faulted: str, other: str) -> 
     """The faulty run, the checks, then the clean re-run and the checks again."""
     symbols = [faulted, other]
     proxy = deployment.api_proxy if fault.name.startswith("Alpha") else deployment.s3_proxy
+    proxy.drip_seconds = fault.drip_seconds
     before = sum(proxy.counts.values())
     killer = None
     if fault.kind == "terminate":
