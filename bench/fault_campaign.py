@@ -6,12 +6,18 @@ faulted one materialized first: Alpha Vantage and S3 faults come from a `FaultPr
 the server, the PostgreSQL one from `pg_terminate_backend` mid-load (`bench.load_killer`). A
 transient fault (shorter than the retries) must leave the run successful; a persistent one must
 fail the faulted symbol with a message naming the fault and store the other. Either way the run
-must end within what its deadlines and retries promise, nothing stored may be torn
-(`bench.store_integrity`), and a clean re-run must succeed and converge.
+must end within its deadline (the clean re-run's time, plus what the fault may add by the
+product's own deadlines and retries, `Fault.bound`, plus `SLACK_SECONDS` of this machine's
+noise), nothing stored may be torn (`bench.store_integrity`), and a clean re-run must succeed
+and converge.
+
+    python -m bench.fault_campaign [--short] [--seed N]
 """
 
+import argparse
 import random
 import re
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -51,6 +57,10 @@ class Fault:
     drip_head: bool = False
     drip_seconds: float = 0.05  # between two bytes of a drip
     short: bool = False
+
+    @property
+    def on_alpha_vantage(self) -> bool:
+        return self.name.startswith("Alpha Vantage")
 
     def schedule(self, symbol: str) -> str:
         if self.kind == "terminate":
@@ -131,7 +141,7 @@ def run(short: bool, seed: int, work: Path) -> Table:
 def _run_row(fault: Fault, deployment: Deployment, faulted: str, other: str) -> Outcome:
     """The faulty run, the checks, then the clean re-run and the checks again."""
     symbols = [faulted, other]
-    proxy = deployment.api_proxy if fault.name.startswith("Alpha") else deployment.s3_proxy
+    proxy = deployment.api_proxy if fault.on_alpha_vantage else deployment.s3_proxy
     proxy.drip_seconds = fault.drip_seconds
     before = sum(proxy.counts.values())
     killer = None
@@ -207,9 +217,6 @@ def _cell(text: str, limit: int = 160) -> str:
 
 
 def main() -> None:
-    import argparse
-    import tempfile
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--short", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
