@@ -87,9 +87,17 @@ class S3Store(ObjectStore):
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, key) from exc
         return ObjectVersion(
-            uri=self.uri(key), etag=response["ETag"], sha256=sha256, size=len(data),
-            version_id=response.get("VersionId"),
+            uri=self.uri(key), etag=self._carried(response, "ETag", key), sha256=sha256,
+            size=len(data), version_id=response.get("VersionId"),
         )
+
+    def _carried(self, response: dict, field: str, key: str):
+        """A field every whole answer carries. An answer cut short within its headers reaches
+        botocore as a whole one without them (http.client takes the end of the stream for the
+        end of the headers): without the field, it is such an answer."""
+        if field not in response:
+            raise StoreUnavailable(f"incomplete answer from S3 for {self.uri(key)}: no {field}")
+        return response[field]
 
     def _put_multipart(self, key, data, sha256, content_type, conditions) -> dict:
         upload = self.client.create_multipart_upload(
@@ -133,7 +141,7 @@ class S3Store(ObjectStore):
 
     def _version_of(self, key: str, response: dict, size: int) -> ObjectVersion:
         return ObjectVersion(
-            uri=self.uri(key), etag=response["ETag"],
+            uri=self.uri(key), etag=self._carried(response, "ETag", key),
             sha256=response.get("Metadata", {}).get("sha256", ""), size=size,
             version_id=response.get("VersionId"),
         )
@@ -147,7 +155,7 @@ class S3Store(ObjectStore):
                 self._require_bucket(key)
                 return None
             raise error from exc
-        return self._version_of(key, response, response["ContentLength"])
+        return self._version_of(key, response, self._carried(response, "ContentLength", key))
 
     def _delete(self, key: str) -> None:
         try:

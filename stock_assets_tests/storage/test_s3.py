@@ -1,12 +1,15 @@
 """The S3 backend on moto's server: one PUT or a multipart upload, never a temporary key."""
 
 import base64
+import io
 import socket
 
 import boto3
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 
 from stock_assets.storage.objects import (
     ConcurrentUpdateError,
@@ -154,3 +157,25 @@ def test_unreachable_endpoint_is_unavailable_naming_it():
         with pytest.raises(StoreUnavailable, match=f"cannot reach S3 at {closed}") as failure:
             operation()
         assert "Could not connect to the endpoint URL" in str(failure.value)
+
+
+def test_an_answer_cut_within_its_headers_is_unavailable_not_a_key_error():
+    """Issue 16's fault campaign: an answer cut short within its headers reaches botocore as a
+    whole answer without them (http.client takes the end of the stream for the end of the
+    headers), and a HEAD then raised a bare `KeyError: 'ContentLength'` (a PUT or GET, 'ETag')."""
+    client = boto3.client("s3", region_name="us-east-1",
+                          config=Config(signature_version=UNSIGNED))
+    store = S3Store(client, "bucket", PREFIX)
+    with Stubber(client) as stub:
+        stub.add_response("head_object", {})
+        stub.add_response("put_object", {})
+        stub.add_response("get_object", {"Body": StreamingBody(io.BytesIO(b"x"), 1)})
+        for operation, field in (
+            (lambda: store.head(KEY), "ContentLength"),
+            (lambda: store.put(KEY, b"x"), "ETag"),
+            (lambda: store.get(KEY), "ETag"),
+        ):
+            with pytest.raises(StoreUnavailable, match=(
+                f"incomplete answer from S3 for s3://bucket/{PREFIX}/{KEY}: no {field}"
+            )):
+                operation()
