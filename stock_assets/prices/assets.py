@@ -136,6 +136,13 @@ def cleaned_daily_prices(
     yield from check_results_by_partition(
         context, {s: j.checks for s, j in judged.items()}, enforced=enforced
     )
+    if held_back and not enforced:
+        # None left: the step fails, saying why (the checks a held-back answer skips would
+        # otherwise fail it as outputs never returned), and a retry would hold it back again.
+        raise dg.Failure(
+            description="; ".join(f"{s}: {judged[s].summary}" for s in sorted(held_back)),
+            metadata={"symbol": ", ".join(sorted(held_back))}, allow_retries=False,
+        )
 
 
 @dataclass(frozen=True, eq=False)
