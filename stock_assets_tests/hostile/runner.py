@@ -20,13 +20,13 @@ environment the runner gives it.
 
 import csv
 import io
-import os
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,9 +164,9 @@ def _judge(case: Case, symbol: str, line: tuple[str, str] | None, before: dict[s
     status, text = line
     text = re.sub(r"^\([\d.]+s, run \w+\)(: )?", "", text)
     found = f"{status} {text[:160]}".strip()
-    if status != expect.line_status:
+    if status != expect.line_status or expect.line not in text:
         return found, False
-    fragment = expect.fragment.format(symbol=symbol)
+    fragment = expect.fragment.replace("{symbol}", symbol)
     if expect.outcome == "rejected":
         changed = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
         if changed:
@@ -264,11 +264,12 @@ def run_corpus(cases: list[Case], symbol_cases: list[SymbolCase], work: Path, *,
     started = time.perf_counter()
     symbols = case_symbols(cases)
     run = CorpusRun()
-    with HostileServer() as server:
+    with HostileServer() as server, ThreadPoolExecutor(1) as beside:
+        symbol_findings = beside.submit(_run_symbol_cases, server.url, work, symbol_cases)
         prepared = _prepare(server, work, symbols, batches) if cases else []
         _start(prepared)
-        run.findings += _run_symbol_cases(server.url, work, symbol_cases)
         _finish(prepared)
+        run.findings += symbol_findings.result()
     template = work / "template"
     for batch in prepared:
         lines = {m[0]: (m[1], m[2]) for m in _LINE.findall(batch.stdout)}
@@ -307,5 +308,4 @@ def _clean_main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
     sys.exit(_clean_main())
