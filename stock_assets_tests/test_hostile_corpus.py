@@ -6,7 +6,7 @@ nowhere: not on screen, not in an object, not in Dagster's run storage."""
 import pytest
 
 from stock_assets_tests.hostile.cases import corpus, symbol_corpus
-from stock_assets_tests.hostile.runner import run_corpus
+from stock_assets_tests.hostile.runner import run_corpus, scratch
 
 
 @pytest.mark.slow
@@ -15,7 +15,8 @@ def test_every_hostile_case_has_its_stated_outcome(tmp_path):
     assert len(cases) + len(symbol_cases) >= 80
     assert {c.level for c in cases} | {"symbol"} == {"wire", "envelope", "value", "symbol"}
 
-    run = run_corpus(cases, symbol_cases, tmp_path)
+    with scratch(tmp_path) as work:
+        run = run_corpus(cases, symbol_cases, work)
 
     assert len(run.findings) == len(cases) + len(symbol_cases)
     assert run.surprises == [], (

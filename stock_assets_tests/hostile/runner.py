@@ -25,8 +25,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +71,18 @@ class CorpusRun:
         unexpected = [f"{f.case} ({f.symbol}): expected {f.expected}; found {f.found}"
                       for f in self.findings if not f.as_expected]
         return unexpected + self.problems
+
+
+@contextmanager
+def scratch(fallback: Path) -> Iterator[Path]:
+    """A folder in memory (/dev/shm) when the machine has one, else `fallback`: the runs' SQLite
+    commits cost a third of the clean run on a disk."""
+    memory = Path("/dev/shm")  # noqa: S108 (a private folder is made in it)
+    if not memory.is_dir():
+        yield fallback
+        return
+    with tempfile.TemporaryDirectory(dir=memory, prefix="hostile-") as folder:
+        yield Path(folder)
 
 
 def case_symbols(cases: list[Case]) -> dict[str, Case]:
@@ -239,11 +254,11 @@ def _finish(batches: list[_Batch]) -> None:
         (batch.folder / "screen.txt").write_text(batch.stdout + batch.stderr)
 
 
-def _prepare(server: HostileServer, work: Path, symbols: dict[str, Case],
-             batches: int) -> list[_Batch]:
+def _prepare(server: HostileServer, work: Path, symbols: dict[str, Case], batches: int,
+             controls: tuple[str, ...]) -> list[_Batch]:
     """The clean run into a template, then a copy of it per batch, the server armed."""
     template = work / "template"
-    watchlist = [*symbols, *CONTROLS]
+    watchlist = [*symbols, *controls]
     _clean_run(server.url, template, watchlist)
     server.behaviours.update({symbol: case.serve(symbol) for symbol, case in symbols.items()})
     prepared = []
@@ -252,21 +267,22 @@ def _prepare(server: HostileServer, work: Path, symbols: dict[str, Case],
         shutil.copytree(template, folder)
         first = symbols[members[0]]
         url = f"http://127.0.0.1:{free_port()}/query" if first.refused else server.url
-        controls = [] if first.refused else [CONTROLS[number % len(CONTROLS)]]
-        prepared.append(_Batch(folder, [*members, *controls],
+        control = [] if first.refused else [controls[number % len(controls)]]
+        prepared.append(_Batch(folder, [*members, *control],
                                _env(url, folder, watchlist, first.datatype)))
     return prepared
 
 
 def run_corpus(cases: list[Case], symbol_cases: list[SymbolCase], work: Path, *,
-               batches: int = 8) -> CorpusRun:
-    """Run every case through real runs in `work` and judge each (see the module's docstring)."""
+               batches: int = 8, controls: tuple[str, ...] = CONTROLS) -> CorpusRun:
+    """Run every case through real runs in `work` and judge each (see the module's docstring);
+    each batch ends with one of the `controls`."""
     started = time.perf_counter()
     symbols = case_symbols(cases)
     run = CorpusRun()
     with HostileServer() as server, ThreadPoolExecutor(1) as beside:
         symbol_findings = beside.submit(_run_symbol_cases, server.url, work, symbol_cases)
-        prepared = _prepare(server, work, symbols, batches) if cases else []
+        prepared = _prepare(server, work, symbols, batches, controls) if cases else []
         _start(prepared)
         _finish(prepared)
         run.findings += symbol_findings.result()
@@ -274,7 +290,7 @@ def run_corpus(cases: list[Case], symbol_cases: list[SymbolCase], work: Path, *,
     for batch in prepared:
         lines = {m[0]: (m[1], m[2]) for m in _LINE.findall(batch.stdout)}
         for symbol in batch.symbols:
-            if symbol in CONTROLS:
+            if symbol in controls:
                 if lines.get(symbol, ("",))[0] != "ok":
                     run.problems.append(f"control {symbol} in {batch.folder.name}: "
                                         f"{lines.get(symbol)}")
