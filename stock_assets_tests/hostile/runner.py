@@ -16,6 +16,9 @@ How, so that some hundred cases take minutes, not an hour:
 
 `python -m stock_assets_tests.hostile.runner` is the clean run itself (step 1), in the
 environment the runner gives it.
+
+Over 300 lines: one corpus run from the clean run to the last judgement, read in one place,
+since how a case is judged depends on how its batch ran.
 """
 
 import csv
@@ -286,6 +289,8 @@ def run_corpus(cases: list[Case], symbol_cases: list[SymbolCase], work: Path, *,
         _start(prepared)
         _finish(prepared)
         run.findings += symbol_findings.result()
+    if cases and KEY not in server.keys_received:  # else "the key is nowhere" proves nothing
+        run.problems.append(f"the server received keys {sorted(server.keys_received)}")
     template = work / "template"
     for batch in prepared:
         lines = {m[0]: (m[1], m[2]) for m in _LINE.findall(batch.stdout)}
