@@ -7,6 +7,7 @@ import pytest
 
 from stock_assets_tests.hostile.cases import corpus, symbol_corpus
 from stock_assets_tests.hostile.runner import run_corpus, scratch
+from stock_assets_tests.hostile.stores import S3PostgresStore
 
 
 @pytest.mark.slow
@@ -22,3 +23,25 @@ def test_every_hostile_case_has_its_stated_outcome(tmp_path):
     assert run.surprises == [], (
         f"{len(run.surprises)} not as expected:\n" + "\n".join(run.surprises)
     )
+
+
+ON_THE_PRODUCTION_PATH = {
+    "HTTP 404", "a transient 503, then the answer", "Meta Data names another symbol",
+    "a real gzip body", "open NaN", "a Saturday",
+}
+
+
+@pytest.mark.slow
+def test_a_few_hostile_cases_on_s3_and_postgres(
+    tmp_path, moto_endpoint, s3_bucket, make_postgres_database
+):
+    """The same judging with objects on S3 (moto's server) and the table in PostgreSQL: one
+    batch, in place, the stored objects read back from the bucket."""
+    cases = [c for c in corpus() if c.name in ON_THE_PRODUCTION_PATH]
+    store = S3PostgresStore(s3_bucket, make_postgres_database())
+
+    with scratch(tmp_path) as work:
+        run = run_corpus(cases, [], work, controls=("AAPL",), store=store)
+
+    assert len(run.findings) == len(cases) == len(ON_THE_PRODUCTION_PATH)
+    assert run.surprises == [], "\n".join(run.surprises)

@@ -21,11 +21,8 @@ Over 300 lines: one corpus run from the clean run to the last judgement, read in
 since how a case is judged depends on how its batch ran.
 """
 
-import csv
-import io
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -40,6 +37,9 @@ from stock_assets_tests.environments import loopback_api, nothing_set
 from stock_assets_tests.helpers import free_port
 from stock_assets_tests.hostile.cases import DEADLINE_SECONDS, KEY, Case, SymbolCase
 from stock_assets_tests.hostile.server import HostileServer
+from stock_assets_tests.hostile.stores import LocalStore, S3PostgresStore
+
+Store = LocalStore | S3PostgresStore
 
 ROOT = Path(__file__).resolve().parents[2]
 STOCK_ASSETS = str(Path(sys.executable).with_name("stock-assets"))
@@ -93,7 +93,8 @@ def case_symbols(cases: list[Case]) -> dict[str, Case]:
     return {f"HX{number:03d}": case for number, case in enumerate(cases, start=1)}
 
 
-def _env(url: str, folder: Path, symbols: list[str], datatype: str = "json") -> dict[str, str]:
+def _env(url: str, folder: Path, symbols: list[str], datatype: str = "json",
+         store: Store | None = None) -> dict[str, str]:
     (folder / "home").mkdir(parents=True, exist_ok=True)
     return {
         **nothing_set("AWS_"),
@@ -105,6 +106,7 @@ def _env(url: str, folder: Path, symbols: list[str], datatype: str = "json") -> 
         "STOCK_ASSETS_DATA_DIR": str(folder / "data"),
         "DAGSTER_HOME": str(folder / "home"),
         "PYTHONPATH": str(ROOT),
+        **(store.env() if store is not None else {}),
     }
 
 
@@ -113,6 +115,7 @@ class _Batch:
     folder: Path
     symbols: list[str]
     env: dict[str, str]
+    store: Store
     process: subprocess.Popen | None = None
     stdout: str = ""
     stderr: str = ""
@@ -135,46 +138,16 @@ def _balanced(symbols: dict[str, Case], batches: int) -> list[list[str]]:
     return result
 
 
-def _clean_run(url: str, template: Path, watchlist: list[str]) -> None:
-    env = _env(url, template, watchlist)
+def _clean_run(url: str, template: Path, watchlist: list[str], store: Store) -> None:
+    env = _env(url, template, watchlist, store=store)
     done = subprocess.run([sys.executable, "-m", "stock_assets_tests.hostile.runner"], env=env,
                           cwd=template, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"the clean run failed: {done.stdout[-2000:]}{done.stderr[-3000:]}")
 
 
-def _stored(folder: Path, symbol: str) -> dict[str, bytes]:
-    """Everything stored for the symbol: its objects (lock files aside) and its table rows."""
-    objects = folder / "data" / "objects"
-    found = {}
-    for path in objects.rglob("*"):
-        parts = path.relative_to(objects).parts
-        if path.is_file() and ".locks" not in parts and (
-            path.name.rsplit(".", 1)[0] == symbol or symbol in parts[:-1]
-        ):
-            found["/".join(parts)] = path.read_bytes()
-    database = folder / "data" / "stock_assets.sqlite"
-    with sqlite3.connect(database) as connection:
-        rows = connection.execute(
-            "SELECT * FROM daily_prices WHERE symbol = ? ORDER BY trade_date", (symbol,)
-        ).fetchall()
-    connection.close()
-    found["table daily_prices"] = repr(rows).encode()
-    return found
-
-
-def _quarantine_reason(folder: Path, symbol: str, day: str) -> str | None:
-    path = folder / "data" / "objects" / "quarantined_price_rows" / f"{symbol}.csv"
-    if not path.exists():
-        return None
-    for row in csv.DictReader(io.StringIO(path.read_text())):
-        if row.get("trade_date") == day:
-            return row.get("reason", "")
-    return None
-
-
 def _judge(case: Case, symbol: str, line: tuple[str, str] | None, before: dict[str, bytes],
-           after: dict[str, bytes], folder: Path) -> tuple[str, bool]:
+           after: dict[str, bytes], store: Store) -> tuple[str, bool]:
     """What was found for the case, and whether it is what the case expects."""
     expect = case.expect
     if line is None:
@@ -191,7 +164,7 @@ def _judge(case: Case, symbol: str, line: tuple[str, str] | None, before: dict[s
             return f"{found}; stored data changed: {', '.join(changed)[:200]}", False
         return found, fragment in text
     if expect.outcome == "quarantined":
-        reason = _quarantine_reason(folder, symbol, expect.day)
+        reason = store.quarantine(symbol, expect.day)
         if reason is None:
             return f"{found}; {expect.day} not in the quarantine file", False
         return f"quarantined {expect.day}: {reason[:160]}", fragment in reason
@@ -258,40 +231,46 @@ def _finish(batches: list[_Batch]) -> None:
 
 
 def _prepare(server: HostileServer, work: Path, symbols: dict[str, Case], batches: int,
-             controls: tuple[str, ...]) -> list[_Batch]:
-    """The clean run into a template, then a copy of it per batch, the server armed."""
+             controls: tuple[str, ...], shared: Store | None,
+             ) -> tuple[list[_Batch], dict[str, dict[str, bytes]]]:
+    """The clean run into a template, what each case symbol stored, then a copy of the template
+    per batch (or, with a `shared` store, one batch in place), the server armed."""
     template = work / "template"
     watchlist = [*symbols, *controls]
-    _clean_run(server.url, template, watchlist)
+    _clean_run(server.url, template, watchlist, shared or LocalStore(template))
+    before = {s: (shared or LocalStore(template)).stored(s) for s in symbols}
     server.behaviours.update({symbol: case.serve(symbol) for symbol, case in symbols.items()})
     prepared = []
-    for number, members in enumerate(_balanced(symbols, batches)):
+    for number, members in enumerate(_balanced(symbols, 1 if shared else batches)):
         folder = work / f"batch{number:02d}"
         shutil.copytree(template, folder)
+        store = shared or LocalStore(folder)
         first = symbols[members[0]]
         url = f"http://127.0.0.1:{free_port()}/query" if first.refused else server.url
         control = [] if first.refused else [controls[number % len(controls)]]
         prepared.append(_Batch(folder, [*members, *control],
-                               _env(url, folder, watchlist, first.datatype)))
-    return prepared
+                               _env(url, folder, watchlist, first.datatype, store), store))
+    return prepared, before
 
 
 def run_corpus(cases: list[Case], symbol_cases: list[SymbolCase], work: Path, *,
-               batches: int = 8, controls: tuple[str, ...] = CONTROLS) -> CorpusRun:
+               batches: int = 8, controls: tuple[str, ...] = CONTROLS,
+               store: Store | None = None) -> CorpusRun:
     """Run every case through real runs in `work` and judge each (see the module's docstring);
-    each batch ends with one of the `controls`."""
+    each batch ends with one of the `controls`. With a `store` (S3 and PostgreSQL), objects
+    and rows go there, in one batch (cases of one datatype and base URL only)."""
     started = time.perf_counter()
     symbols = case_symbols(cases)
     run = CorpusRun()
     with HostileServer() as server, ThreadPoolExecutor(1) as beside:
         symbol_findings = beside.submit(_run_symbol_cases, server.url, work, symbol_cases)
-        prepared = _prepare(server, work, symbols, batches, controls) if cases else []
+        prepared, before = (_prepare(server, work, symbols, batches, controls, store)
+                            if cases else ([], {}))
         _start(prepared)
         _finish(prepared)
         run.findings += symbol_findings.result()
     if cases and KEY not in server.keys_received:  # else "the key is nowhere" proves nothing
         run.problems.append(f"the server received keys {sorted(server.keys_received)}")
-    template = work / "template"
     for batch in prepared:
         lines = {m[0]: (m[1], m[2]) for m in _LINE.findall(batch.stdout)}
         for symbol in batch.symbols:
@@ -301,14 +280,16 @@ def run_corpus(cases: list[Case], symbol_cases: list[SymbolCase], work: Path, *,
                                         f"{lines.get(symbol)}")
                 continue
             case = symbols[symbol]
-            found, good = _judge(case, symbol, lines.get(symbol), _stored(template, symbol),
-                                 _stored(batch.folder, symbol), batch.folder)
+            found, good = _judge(case, symbol, lines.get(symbol), before[symbol],
+                                 batch.store.stored(symbol), batch.store)
             run.findings.append(Finding(case.name, case.level, symbol, case.expect.describe(),
                                         found, good))
         if "Traceback" in batch.stdout or batch.stderr:
             run.problems.append(f"{batch.folder.name} printed more than its lines: "
                                 f"{batch.stderr[-500:]}")
     run.problems += [f"the API key is in {path}" for path in _key_sightings(work)]
+    if store is not None:
+        run.problems += [f"the API key is in {key}" for key in store.holding(KEY.encode())]
     run.seconds = time.perf_counter() - started
     return run
 
