@@ -6,6 +6,7 @@ is classified on its keys and text: a good answer passes, anything else raises t
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import re
@@ -179,15 +180,44 @@ _JSON_KINDS = {list: "a list", str: "a string", int: "a number", float: "a numbe
                bool: "a boolean", type(None): "null"}
 
 
+# The fields every day must carry, as cleaning names them ("1. open" -> open).
+PRICE_FIELDS = ("open", "high", "low", "close", "volume")
+
+
+def _field_name(field: str) -> str:
+    return field.split(". ", 1)[-1].strip().replace(" ", "_")
+
+
 def _check_series(symbol: str, series: object) -> None:
-    """The series must be an object of days, not empty and not implausibly long: anything else
-    would fail in cleaning, and fail the same way on every retry."""
+    """The series must be an object of days, not empty and not implausibly long, and some day
+    must carry each price field (a day missing one is quarantined, a field no day carries is
+    the answer's): anything else would fail in cleaning, and fail the same way on every retry."""
     if not isinstance(series, dict):
         kind = _JSON_KINDS.get(type(series), "not an object")
         raise UnusableAnswer(symbol, f"{SERIES_KEY!r} is {kind}, not an object of days")
     if not series:
         raise UnusableAnswer(symbol, f"{SERIES_KEY!r} holds no day")
     _check_length(symbol, len(series))
+    carried = {_field_name(str(f)) for day in series.values() if isinstance(day, dict)
+               for f in day}
+    missing = [field for field in PRICE_FIELDS if field not in carried]
+    if missing:
+        raise UnusableAnswer(
+            symbol, f"no day carries {missing}: the days' fields are {sorted(carried)[:8]}"
+        )
+
+
+def _check_last_refreshed(symbol: str, meta: object) -> None:
+    """A stated 'Last Refreshed' must be a date: cleaning judges the days against it."""
+    stated = meta.get("3. Last Refreshed") if isinstance(meta, dict) else None
+    if stated is None:
+        return
+    try:
+        datetime.date.fromisoformat(str(stated)[:10])
+    except ValueError:
+        raise UnusableAnswer(
+            symbol, f"Meta Data's 'Last Refreshed' {str(stated)[:40]!r} is not a date"
+        ) from None
 
 
 def validate_answer(answer: Answer, *, secret: str = "") -> None:
@@ -195,7 +225,8 @@ def validate_answer(answer: Answer, *, secret: str = "") -> None:
     (or, for SPLITS and DIVIDENDS, this symbol's list of events).
 
     Runs in the fetch, so an answer it rejects is never stored: not another symbol's, not an
-    empty or list series, not JSON nested too deep, not more days than any real history.
+    empty or list series, not JSON nested too deep, not more days than any real history, not
+    days that never carry a price field, not a 'Last Refreshed' that is no date.
 
     `secret` (the API key) is redacted from any text quoted in the error.
     """
@@ -210,6 +241,7 @@ def validate_answer(answer: Answer, *, secret: str = "") -> None:
                 answer.symbol, f"JSON answer without {SERIES_KEY!r}: keys {sorted(payload)[:5]}"
             )
         _check_own_symbol(answer, payload.get("Meta Data"))
+        _check_last_refreshed(answer.symbol, payload.get("Meta Data"))
         _check_series(answer.symbol, payload[SERIES_KEY])
         return
     _check_csv(answer.symbol, body)

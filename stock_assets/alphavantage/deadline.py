@@ -203,9 +203,21 @@ def _decoded(body: bytes, encoding: str) -> bytes:
             return gzip.decompress(body)
         if encoding == "deflate":
             try:
-                return zlib.decompress(body)
+                return _inflated(body, zlib.MAX_WBITS)
             except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+                return _inflated(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
     except (OSError, EOFError, zlib.error) as exc:
         raise requests.exceptions.ContentDecodingError(f"{encoding}: {exc}") from None
     return body
+
+
+def _inflated(body: bytes, wbits: int) -> bytes:
+    """The whole deflate stream, which must be the whole body: `zlib.decompress` drops bytes
+    after the stream's end, so a deflate header over a plain body read as one byte."""
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(body)
+    if not inflater.eof:
+        raise zlib.error("the compressed stream ends before its end")
+    if inflater.unused_data:
+        raise zlib.error(f"{len(inflater.unused_data)} bytes after the compressed stream's end")
+    return data

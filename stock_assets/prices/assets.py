@@ -141,6 +141,18 @@ def cleaned_daily_prices(
     yield from check_results_by_partition(
         context, {s: j.checks for s, j in judged.items()}, enforced=enforced
     )
+    if held_back and not enforced:
+        raise _all_held_back(judged)
+
+
+def _all_held_back(judged: dict[str, "Judged"]) -> dg.Failure:
+    """Every symbol held back, none left: the step fails saying why (the checks a held-back
+    answer skips would otherwise fail it as outputs never returned), and is not retried, since
+    a retry would hold it back again."""
+    return dg.Failure(
+        description="; ".join(f"{s}: {j.summary}" for s, j in sorted(judged.items())),
+        metadata={"symbol": ", ".join(sorted(judged))}, allow_retries=False,
+    )
 
 
 @dataclass(frozen=True, eq=False)

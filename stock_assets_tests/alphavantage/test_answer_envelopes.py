@@ -85,3 +85,29 @@ def test_a_truncated_body_stays_a_retryable_malformed_answer():
     with pytest.raises(MalformedAnswer) as caught:
         validate_answer(make_answer(_body()[:-5], symbol="AAPL"))
     assert caught.value.retryable
+
+
+@pytest.mark.parametrize(
+    "rename, missing",
+    [
+        (str.upper, "['open', 'high', 'low', 'close', 'volume']"),
+        (lambda field: field.replace("volume", "vol"), "['volume']"),
+    ],
+)
+def test_days_without_a_price_field_are_unusable_before_they_are_stored(rename, missing):
+    """Found by the hostile corpus: an answer whose days never carry a field (upper-case field
+    names) was stored as the latest answer, then failed in cleaning with a raw exception."""
+    error = _error(_body({"2013-03-01": {rename(k): v for k, v in DAY.items()}}))
+    assert type(error) is UnusableAnswer
+    assert error.detail.startswith(f"no day carries {missing}")
+
+
+def test_a_last_refreshed_that_is_not_a_date_is_unusable_before_it_is_stored():
+    error = _error(_body(meta={"2. Symbol": "AAPL", "3. Last Refreshed": "yesterday"}))
+    assert type(error) is UnusableAnswer
+    assert error.detail == "Meta Data's 'Last Refreshed' 'yesterday' is not a date"
+
+
+def test_a_day_missing_a_field_is_left_to_the_quarantine():
+    validate_answer(make_answer(_body({"2013-03-01": DAY, "2013-02-28": {"1. open": "1"}}),
+                                symbol="AAPL"))

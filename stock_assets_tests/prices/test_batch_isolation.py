@@ -104,6 +104,15 @@ def test_a_bad_symbol_alone_fails_its_run_and_changes_nothing(tmp_path, instance
     assert _rows(resources) == before
     assert _object(resources, IBM_HISTORY) == ibm_bytes
     assert _latest_status(instance, "IBM") == "FAILED"
+    # Found by the hostile corpus: the run failed with Dagster's "did not return an output for
+    # non-optional output" (the checks not evaluated on a held-back answer), not with why.
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
+    assert failure.user_failure_data is not None, failure.error.message
+    assert failure.user_failure_data.description.startswith(
+        "IBM: held back: 10.0% of the answer's rows quarantined (limit 5%)"
+    )
+    assert not [e for e in result.all_events
+                if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]  # the same every time
 
 
 def _with_bad_days(days: int, bad: int) -> dict:
