@@ -1,8 +1,9 @@
 """Where a corpus run stores, read back for judging: a local folder with SQLite (the default, one
 copy per batch), or S3 (moto's server) with PostgreSQL, the production path, for a smaller check.
 
-Each says what a symbol has stored (objects byte for byte, lock files aside, and its table rows),
-a day's quarantine reason, and which stored objects hold a given secret.
+Each says what a symbol has stored (objects byte for byte and its table rows; lock files and the
+evidence kept of refused answers, `raw_quotes/_rejected/`, aside), a day's quarantine reason, and
+which stored objects hold a given secret.
 """
 
 import csv
@@ -20,7 +21,7 @@ _ROWS = "SELECT * FROM daily_prices WHERE symbol = :symbol ORDER BY trade_date"
 
 def _is_symbols(parts: tuple[str, ...], symbol: str) -> bool:
     """Whether an object (its key's parts under the store's root) is the symbol's."""
-    return ".locks" not in parts and (
+    return ".locks" not in parts and "_rejected" not in parts and (
         parts[-1].rsplit(".", 1)[0] == symbol or symbol in parts[:-1]
     )
 
