@@ -9,9 +9,10 @@ hostile input, each judged against what must hold, as three tables and one last 
 - hostile input (`bench.hostile_corpus`): the corpus of `stock_assets_tests.hostile`, served by an
   independent loopback Alpha Vantage, each case's outcome against the one it states.
 
-`--short` runs a few rows of each (the suite runs it); the exit code is 1 if anything was not as
-expected. Unlike the speed benches there is no ratio here: the figure is the count of surprises,
-and its baseline is zero.
+`--short` runs a few rows of each, the three parts side by side (the suite runs it); the full
+bench runs one part after the other. The exit code is 1 if anything was not as expected. Unlike
+the speed benches there is no ratio here: the figure is the count of surprises, and its baseline
+is zero.
 """
 
 import argparse
@@ -19,6 +20,7 @@ import importlib
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.reliability_table import Table
@@ -27,15 +29,14 @@ PARTS = {"faults": "bench.fault_campaign", "kills": "bench.kill_campaign",
          "hostile": "bench.hostile_corpus"}
 
 
-def run_part(name: str, short: bool, seed: int, work: Path) -> Table:
+def run_part(name: str, short: bool, seed: int, work: Path) -> tuple[Table, float]:
+    """One part's table, and the seconds it took."""
     module = importlib.import_module(PARTS[name])
     folder = work / name
     folder.mkdir()
     started = time.perf_counter()
     table = module.run(short=short, seed=seed, work=folder)
-    print(table.render())
-    print(f"({name}: {time.perf_counter() - started:.1f} s)\n", flush=True)
-    return table
+    return table, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,9 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted(PARTS), action="append",
                         help="run only this part (repeatable)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="stock-assets-reliability-") as work:
-        tables = {name: run_part(name, args.short, args.seed, Path(work))
-                  for name in PARTS if not args.only or name in args.only}
+    names = [name for name in PARTS if not args.only or name in args.only]
+    started = time.perf_counter()
+    with (tempfile.TemporaryDirectory(prefix="stock-assets-reliability-") as work,
+          ThreadPoolExecutor(len(names) if args.short else 1) as pool):
+        runs = {name: pool.submit(run_part, name, args.short, args.seed, Path(work))
+                for name in names}
+        tables = {}
+        for name, future in runs.items():
+            tables[name], seconds = future.result()
+            print(f"{tables[name].render()}\n({name}: {seconds:.1f} s)\n", flush=True)
+    print(f"({time.perf_counter() - started:.1f} s in all)")
     surprises = sum(len(table.surprises) for table in tables.values())
     print("reliability: " + "; ".join(f"{name}: {t.summary}" for name, t in tables.items())
           + f"; {surprises} not as expected")
