@@ -34,9 +34,9 @@ from pathlib import Path
 import boto3
 
 from bench.kill_launcher import Launcher
-from bench.kill_point.kill_hooks import PHASES
+from bench.kill_plan import FRESH, REFRESH, Trial, plan, short_plan
 from bench.kill_state import BACKENDS, BUCKET, LOCAL, MOTO_KEYS, NOTHING_LOADED, State, loaded
-from bench.kill_table import grouped_table, trial_table
+from bench.kill_table import Outcome, grouped_table, trial_table
 from bench.loopback import ChildServer, MotoService
 from bench.reliability_table import Table
 from stock_assets.alphavantage.api import SERIES_KEY
@@ -45,7 +45,6 @@ from stock_assets.alphavantage.sample_server import SampleServer
 
 FULL_SYMBOLS, SHORT_SYMBOLS = ["AAPL", "IBM"], ["IBM"]
 FULL_KILLS = 200
-FRESH, REFRESH = "fresh", "refresh"
 SESSIONS_BEHIND = 5  # how far the day-before state is behind the answers served now
 
 
@@ -60,42 +59,12 @@ def sessions_behind(function: str, symbol: str) -> dict | None:
 
 
 @dataclass(frozen=True)
-class Trial:
-    number: int
-    backend: str
-    phase: str
-    n: int
-    scenario: str
-
-    def describe(self) -> str:
-        return f"trial {self.number} ({self.backend}, {self.scenario}, {self.phase}:{self.n})"
-
-
-@dataclass(frozen=True)
 class Reference:
     """A clean run's snapshot, and how often it reached each kill point."""
 
     snapshot: dict[str, str]
     counts: Counter
     before: dict[str, tuple[str, str]]  # each symbol's rows before the run: (count, digest)
-
-
-@dataclass
-class Outcome:
-    trial: Trial
-    killed: bool
-    where: str
-    torn: list[str]
-    half_loaded: list[str]
-    debris: int
-    leftovers: list[str]
-    rerun: str  # "ok", "ok, slot freed", or what went wrong
-    differing: list[str]
-    seconds: float
-
-    @property
-    def converged(self) -> bool:
-        return self.rerun.startswith("ok") and not self.differing
 
 
 class Campaign:
@@ -157,7 +126,15 @@ class Campaign:
         return Reference(state.snapshot(), counts, before)
 
     def trial(self, trial: Trial) -> Outcome:
-        """Kill a run at the trial's point, check what it left, run again, compare."""
+        """Kill a run at the trial's point, check what it left, run again, compare; a trial
+        that breaks down is a surprise, and the others go on."""
+        try:
+            return self._trial(trial)
+        except Exception as error:  # the table shows it; the campaign goes on
+            self.surprises.append(f"{trial.describe()} broke down: {error!r}")
+            return Outcome(trial, False, "", [], [], 0, [], f"broke down: {error!r}", [], 0.0)
+
+    def _trial(self, trial: Trial) -> Outcome:
         label = f"trial-{trial.number:03d}"
         template = self.templates[trial.backend] if trial.scenario == REFRESH else None
         state = self.state(trial.backend, label, template)
@@ -237,37 +214,6 @@ def noted_counts(note: str) -> dict[str, int]:
     return json.loads(note.strip().splitlines()[-1])
 
 
-def plan(rng: random.Random, campaign: Campaign, kills: int) -> list[Trial]:
-    """`kills` trials cycling over every (backend, phase) in a seeded order: a scenario in which
-    a clean run reaches the point, and n up to the times it does."""
-    cells = [(backend, phase) for backend in BACKENDS for phase in PHASES]
-    counts = {key: future.result().counts for key, future in campaign.references.items()}
-    for backend, phase in cells:
-        if not any(counts[backend, s][phase] for s in (FRESH, REFRESH)):
-            campaign.surprises.append(f"{backend}: a clean run never reaches {phase}: the kill "
-                                      "point is not where the phase is done any more")
-    trials: list[Trial] = []
-    while len(trials) < kills:
-        order = cells[:]
-        rng.shuffle(order)
-        for backend, phase in order:
-            scenarios = [s for s in (FRESH, REFRESH) if counts[backend, s][phase]]
-            if not scenarios:
-                continue
-            scenario = rng.choice(scenarios)
-            n = rng.randint(1, counts[backend, scenario][phase])
-            trials.append(Trial(len(trials) + 1, backend, phase, n, scenario))
-    return trials[:kills]
-
-
-def short_plan(rng: random.Random) -> list[Trial]:
-    """One trial per backend from a fresh state, at the first time a seeded phase is reached
-    (merge is not: a first load stages nothing)."""
-    phases = [phase for phase in PHASES if phase != "merge"]
-    return [Trial(number, backend, rng.choice(phases), 1, FRESH)
-            for number, backend in enumerate(BACKENDS, start=1)]
-
-
 def run(short: bool, seed: int, work: Path, *, symbols: list[str] | None = None,
         fork: bool = True, kills: int = FULL_KILLS) -> Table:
     """The campaign: the short one (a trial per backend from a fresh state, run beside one clean
@@ -288,7 +234,8 @@ def run(short: bool, seed: int, work: Path, *, symbols: list[str] | None = None,
                     for scenario in (FRESH, REFRESH):
                         campaign.references[backend, scenario] = pool.submit(
                             campaign.reference, backend, scenario)
-                trials = plan(rng, campaign, kills)
+                counts = {key: f.result().counts for key, f in campaign.references.items()}
+                trials = plan(rng, counts, kills, campaign.surprises)
                 print(f"clean references done in {time.perf_counter() - started:.0f} s; "
                       f"{len(trials)} trials", flush=True)
                 _compare_backends(campaign)

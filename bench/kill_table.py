@@ -1,8 +1,10 @@
-"""The kill campaign's tables: one row per trial (the short campaign), or per backend and phase
-with the zeros in plain sight (the full one), and the summary clause."""
+"""The kill campaign's outcomes and tables: one row per trial (the short campaign), or per
+backend and phase with the zeros in plain sight (the full one), and the summary clause."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
+from bench.kill_plan import Trial
 from bench.reliability_table import Table
 
 TRIAL_COLUMNS = [
@@ -14,6 +16,24 @@ GROUP_COLUMNS = [
     "debris cleaned", "left after cleanup", "re-runs ok (slot freed)", "converged",
     "seconds per trial",
 ]
+
+
+@dataclass
+class Outcome:
+    trial: Trial
+    killed: bool
+    where: str
+    torn: list[str]
+    half_loaded: list[str]
+    debris: int
+    leftovers: list[str]
+    rerun: str  # "ok", "ok, slot freed", or what went wrong
+    differing: list[str]
+    seconds: float
+
+    @property
+    def converged(self) -> bool:
+        return self.rerun.startswith("ok") and not self.differing
 
 
 def summary(outcomes: list) -> str:

@@ -22,6 +22,9 @@ The points, per phase:
   COPY not ended; SQLite: half the rows inserted);
 - merge: the merge into `daily_prices` done, the new days not appended, nothing committed;
 - commit: the load's transaction complete, right before its COMMIT.
+
+Over 300 lines: every kill point is here, beside the others and the one counter they share, so
+one module says where in each phase a run dies.
 """
 
 import atexit
