@@ -89,6 +89,7 @@ class Campaign:
         self.templates: dict[str, State] = {}
         self.references: dict[tuple[str, str], Future] = {}
         self.surprises: list[str] = []
+        self.stop_at = float("inf")  # no trial starts after this (time.monotonic())
 
     def state(self, backend: str, label: str, template: State | None = None) -> State:
         state = State(backend, self.work / label, f"{self.tag}_{label}".replace("-", "_"),
@@ -125,9 +126,11 @@ class Campaign:
         counts = self._counted_run(state, self.current.url, f"reference-{short}-{scenario}")
         return Reference(state.snapshot(), counts, before)
 
-    def trial(self, trial: Trial) -> Outcome:
+    def trial(self, trial: Trial) -> Outcome | None:
         """Kill a run at the trial's point, check what it left, run again, compare; a trial
-        that breaks down is a surprise, and the others go on."""
+        that breaks down is a surprise, and the others go on; None once the time is up."""
+        if time.monotonic() > self.stop_at:
+            return None
         try:
             return self._trial(trial)
         except Exception as error:  # the table shows it; the campaign goes on
@@ -215,15 +218,19 @@ def noted_counts(note: str) -> dict[str, int]:
 
 
 def run(short: bool, seed: int, work: Path, *, symbols: list[str] | None = None,
-        fork: bool = True, kills: int = FULL_KILLS) -> Table:
+        fork: bool = True, kills: int = FULL_KILLS, slots: int = len(BACKENDS),
+        minutes: float | None = None) -> Table:
     """The campaign: the short one (a trial per backend from a fresh state, run beside one clean
     reference, which both backends must match) or the full one (`FULL_KILLS` trials, two at a
-    time, after a clean reference per backend and scenario). `fork`: runs are children of fork
-    servers (`bench.kill_launcher`) rather than console scripts."""
+    time (`slots`), after a clean reference per backend and scenario). `fork`: runs are children
+    of fork servers (`bench.kill_launcher`) rather than console scripts. No trial starts after
+    `minutes`; those left out are a surprise."""
     rng, started = random.Random(seed), time.perf_counter()
-    workers = 1 + len(BACKENDS) if short else len(BACKENDS)
+    workers = 1 + len(BACKENDS) if short else slots
     with ExitStack() as stack:
         campaign = Campaign(short, seed, work, stack, symbols, workers if fork else 0)
+        if minutes is not None:
+            campaign.stop_at = time.monotonic() + minutes * 60
         with ThreadPoolExecutor(workers) as pool:
             if short:
                 shared = pool.submit(campaign.reference, LOCAL, FRESH)
@@ -239,7 +246,10 @@ def run(short: bool, seed: int, work: Path, *, symbols: list[str] | None = None,
                 print(f"clean references done in {time.perf_counter() - started:.0f} s; "
                       f"{len(trials)} trials", flush=True)
                 _compare_backends(campaign)
-            outcomes = list(pool.map(campaign.trial, trials))
+            outcomes = [o for o in pool.map(campaign.trial, trials) if o is not None]
+    if len(outcomes) < len(trials):
+        campaign.surprises.append(f"only {len(outcomes)} of the {len(trials)} trials planned "
+                                  f"started within {minutes} minutes")
     table = (trial_table if short else grouped_table)(outcomes, seed)
     table.surprises.extend(campaign.surprises)
     return table
@@ -263,6 +273,9 @@ def main() -> None:
     parser.add_argument("--symbols", help=f"comma-separated (default: {','.join(FULL_SYMBOLS)}; "
                         f"short: {','.join(SHORT_SYMBOLS)})")
     parser.add_argument("--kills", type=int, default=FULL_KILLS, help="full campaign's trials")
+    parser.add_argument("--slots", type=int, default=len(BACKENDS),
+                        help="full campaign's trials at once")
+    parser.add_argument("--minutes", type=float, help="start no trial after this many minutes")
     parser.add_argument("--console-script", action="store_true",
                         help="run the stock-assets console script (armed by sitecustomize) "
                         "instead of forking pre-imported children")
@@ -272,7 +285,8 @@ def main() -> None:
     started = time.perf_counter()
     try:
         table = run(args.short, args.seed, work, symbols=symbols,
-                    fork=not args.console_script, kills=args.kills)
+                    fork=not args.console_script, kills=args.kills, slots=args.slots,
+                    minutes=args.minutes)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
