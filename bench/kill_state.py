@@ -80,8 +80,9 @@ class State:
             self.database_url = sa.make_url(POSTGRES_ADMIN).set(database=self.name)
             self.database_url = self.database_url.render_as_string(hide_password=False)
         if template is None:
+            # No dagster.yaml: the command gives it the project's, as to any new DAGSTER_HOME,
+            # with its pool limit (one `alphavantage` slot), which a run killed mid-fetch holds.
             self.home.mkdir(parents=True)
-            (self.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
             if backend == S3:
                 _admin(f'CREATE DATABASE "{self.name}"')
         else:
