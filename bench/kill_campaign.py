@@ -1,19 +1,26 @@
 """The kill campaign (issue 16, part 3): `stock-assets materialize` SIGKILLed at seeded points
 inside every phase of a run, on both backends, and what each kill left checked.
 
-A run's phases are fetch, archive, clean, write, copy, merge and commit; `bench.kill_point`
-says where inside each the process kills itself. Each trial starts from a fresh state, or
-(a seeded choice; always for merge, which a first load never reaches) from the state a good
-run left the day before, five sessions behind, so the kill lands in a refresh that changes the
-history. After the kill: no torn object (each lists, reads back with its SHA-256 and parses), no
-half-loaded symbol (each holds exactly its rows from before the run or those of a complete
-load), no leftover after `cleanup(older_than_seconds=0)` (temp files and lock files, or
-incomplete multipart uploads); then the same command, unarmed, must free the dead run's pool
-slot itself, exit 0 and leave the same snapshot (`bench.kill_state`) as a clean run of the
-same scenario. Which (backend, phase, n, scenario) each trial is comes from `random.Random
-(seed)`, n drawn from the times a clean run reaches the point, so every trial kills.
+A run's phases are fetch, archive, clean, write, copy, merge and commit; `bench.kill_point` says
+where inside each the process kills itself. Each trial starts from a fresh state, or (a seeded
+choice; always for merge, which a first load never reaches) from a copy of the state a good run
+left when the answers were five sessions behind (a second server serves them so), so the kill
+lands in a refresh that changes the history and the table. After the kill: no torn object (each
+lists, reads back with its SHA-256 and parses), no half-loaded symbol (each holds exactly its
+rows from before the run or those of a complete load), no leftover after
+`cleanup(older_than_seconds=0)` (temp files and lock files, or incomplete multipart uploads);
+then the same command, unarmed, must free the dead run's pool slot itself, exit 0 and leave the
+same snapshot (`bench.kill_state`) as a clean run of the same scenario. Which (backend, phase,
+n, scenario) each trial is comes from `random.Random(seed)`, n drawn from the times a clean run
+reaches the point, so every trial kills.
 
-    python -m bench.kill_campaign [--short] [--seed 16] [--work DIR]
+The states, the servers (the loopback Alpha Vantage twice, moto's S3 in a child process) and the
+Postgres databases are the campaign's own. Runs are children of fork servers that have imported
+the command's libraries (`bench.kill_launcher`; ``--console-script`` runs the console script
+itself, armed by `sitecustomize`).
+
+    python -m bench.kill_campaign [--short] [--seed 16] [--work DIR] [--symbols AAPL,IBM]
+        [--kills 200] [--slots 2] [--minutes M] [--console-script]
 """
 
 import argparse
@@ -34,30 +41,16 @@ from pathlib import Path
 import boto3
 
 from bench.kill_launcher import Launcher
-from bench.kill_plan import FRESH, REFRESH, Trial, plan, short_plan
+from bench.kill_plan import FRESH, REFRESH, Trial, plan, sessions_behind, short_plan
 from bench.kill_state import BACKENDS, BUCKET, LOCAL, MOTO_KEYS, NOTHING_LOADED, State, loaded
 from bench.kill_table import Outcome, grouped_table, trial_table
 from bench.loopback import ChildServer, MotoService
 from bench.reliability_table import Table
-from stock_assets.alphavantage.api import SERIES_KEY
-from stock_assets.alphavantage.sample import SampleAnswers, bundled_series
+from stock_assets.alphavantage.sample import SampleAnswers
 from stock_assets.alphavantage.sample_server import SampleServer
 
 FULL_SYMBOLS, SHORT_SYMBOLS = ["AAPL", "IBM"], ["IBM"]
 FULL_KILLS = 200
-SESSIONS_BEHIND = 5  # how far the day-before state is behind the answers served now
-
-
-def sessions_behind(function: str, symbol: str) -> dict | None:
-    """The bundled series as it was `SESSIONS_BEHIND` sessions ago."""
-    payload = bundled_series(function, symbol)
-    if payload is None:
-        return None
-    series = dict(list(payload[SERIES_KEY].items())[SESSIONS_BEHIND:])
-    meta = {**payload["Meta Data"], "3. Last Refreshed": next(iter(series))}
-    return {"Meta Data": meta, SERIES_KEY: series}
-
-
 @dataclass(frozen=True)
 class Reference:
     """A clean run's snapshot, and how often it reached each kill point."""

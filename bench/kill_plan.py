@@ -7,8 +7,21 @@ from dataclasses import dataclass
 
 from bench.kill_point.kill_hooks import PHASES
 from bench.kill_state import BACKENDS
+from stock_assets.alphavantage.api import SERIES_KEY
+from stock_assets.alphavantage.sample import bundled_series
 
-FRESH, REFRESH = "fresh", "refresh"
+FRESH, REFRESH = "fresh", "refresh"  # a refresh starts from a good run's state, answers behind
+SESSIONS_BEHIND = 5  # how far a refresh's starting state is behind the answers served now
+
+
+def sessions_behind(function: str, symbol: str) -> dict | None:
+    """The bundled series as it was `SESSIONS_BEHIND` sessions ago."""
+    payload = bundled_series(function, symbol)
+    if payload is None:
+        return None
+    series = dict(list(payload[SERIES_KEY].items())[SESSIONS_BEHIND:])
+    meta = {**payload["Meta Data"], "3. Last Refreshed": next(iter(series))}
+    return {"Meta Data": meta, SERIES_KEY: series}
 
 
 @dataclass(frozen=True)
