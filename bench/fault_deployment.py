@@ -6,6 +6,7 @@ database), so rows may run side by side.
 The command runs as a user runs it, in a subprocess with the environment a deployment sets.
 """
 
+import functools
 import os
 import re
 import subprocess
@@ -38,15 +39,24 @@ LOCAL, S3_POSTGRES = "local+sqlite", "s3+postgres"
 
 
 class Servers:
-    """The upstreams, shared by every row of a campaign."""
+    """The upstreams, shared by every row of a campaign; moto's only once a row asks for S3."""
 
     def __init__(self, stack: ExitStack):
+        self._stack = stack
         self.api = stack.enter_context(SampleServer())
-        self.moto = ChildServer(MotoService)
-        stack.callback(self.moto.stop)
-        self.s3 = boto3.client("s3", endpoint_url=self.moto.url, region_name="us-east-1",
-                               **MOTO_CREDENTIALS)
-        self.s3.create_bucket(Bucket=BUCKET)
+
+    @functools.cached_property
+    def moto(self) -> ChildServer:
+        moto = ChildServer(MotoService)
+        self._stack.callback(moto.stop)
+        return moto
+
+    @functools.cached_property
+    def s3(self):
+        client = boto3.client("s3", endpoint_url=self.moto.url, region_name="us-east-1",
+                              **MOTO_CREDENTIALS)
+        client.create_bucket(Bucket=BUCKET)
+        return client
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ class Deployment:
         folder.mkdir(parents=True)
         self.folder = folder
         self.api_proxy = stack.enter_context(FaultProxy(servers.api.url))
-        self.s3_proxy = stack.enter_context(FaultProxy(servers.moto.url, s3=True))
+        self.s3_proxy: FaultProxy | None = None
         home = folder / "dagster_home"
         home.mkdir()
         (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -95,6 +105,7 @@ class Deployment:
             storage_url = str(folder / "objects")
         else:
             self.database_url = stack.enter_context(throwaway_database(POSTGRES_SERVER))
+            self.s3_proxy = stack.enter_context(FaultProxy(servers.moto.url, s3=True))
             prefix = folder.name
             self.store = S3Store(servers.s3, BUCKET, prefix)
             storage_url = f"s3://{BUCKET}/{prefix}"

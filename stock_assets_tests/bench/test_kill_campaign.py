@@ -1,25 +1,12 @@
-"""The kill campaign (issue 16, part 3), short: a run SIGKILLed inside a seeded phase on each
-backend leaves nothing torn, half-loaded or behind, and its re-run ends as a clean run does; and
-a kill point whose function is gone stops the process instead of letting it run unkilled."""
+"""The kill campaign's kill points (issue 16, part 3): one whose function is gone, or that is
+not <phase>:<n>, stops the process instead of letting it run unkilled. (The short campaign
+itself runs in `test_reliability.py`.)"""
 
 import subprocess
 import sys
 
-import pytest
-
-from bench.kill_campaign import run
 from bench.kill_point.kill_hooks import TARGET_MISSING
 from bench.kill_state import KILL_POINT_DIR, STOCK_ASSETS
-
-
-@pytest.mark.slow
-def test_the_short_campaign_kills_on_each_backend_and_finds_nothing_wrong(tmp_path):
-    table = run(short=True, seed=16, work=tmp_path)
-
-    assert table.surprises == []
-    assert table.summary.startswith("2 kills in 2 trials, 0 torn, 0 half-loaded, 0 orphans, "
-                                    "2 converged"), table.render()
-    assert {row[1] for row in table.rows} == {"local+sqlite", "s3+postgres"}
 
 
 def test_a_kill_point_whose_function_is_gone_stops_the_process():
