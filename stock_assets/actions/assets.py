@@ -2,6 +2,7 @@
 like raw quotes, with their events parsed and validated. Cleaning adjusts a free key's prices
 with them."""
 
+import hashlib
 import time
 from datetime import UTC, datetime
 
@@ -86,9 +87,13 @@ def _fetcher(alphavantage: AlphaVantageResource):
 
     def fetch(symbol: str) -> dict:
         answers = {function: client.fetch_actions(symbol, function) for function in FUNCTIONS}
+        bodies = "".join(answers[function].sha256 for function in FUNCTIONS)
         return {
             "symbol": symbol,
             "fetched_at": datetime.now(UTC).isoformat(),
+            # What the archive knows the record by: its answers' bodies, not when they came, so
+            # the same events fetched again are archived once (`storage.archive`).
+            "body_sha256": hashlib.sha256(bodies.encode()).hexdigest(),
             "answers": {function: answer.to_record() for function, answer in answers.items()},
             **parse_actions(answers).as_record(),
         }

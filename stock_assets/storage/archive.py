@@ -4,7 +4,8 @@ Layout: ``<folder>/<UTC stamp>_<sha256>.<ext>``. The stamp (``%Y%m%dT%H%M%S.%fZ`
 content was first archived) puts a listing in time order; the SHA-256 names the content, so a
 re-run that brings back the same content finds it archived and writes nothing. For a fetched
 answer the SHA-256 is its body's (``body_sha256`` in the stored record), since the record around
-it differs on every fetch; for any other value it is that of the encoded bytes.
+it differs on every fetch (a corporate-actions record carries its two answers' combined one); for
+any other value it is that of the encoded bytes.
 """
 
 import re

@@ -252,3 +252,14 @@ def test_a_reverse_split_and_a_special_dividend_adjust_the_table_exactly(
     assert day["adjusted_close"] == day["close"] and day["dividend_amount"] == 25.0
     assert rows.loc["2010-01-04", "split_coefficient"] == 0.1
     assert set(rows["adjustment_source"]) == {"corporate actions"}
+
+
+def test_the_same_events_fetched_again_are_archived_once(tmp_path, sample_server, instance):
+    """Found by the kill campaign: every re-fetch archived a new entry, the records differing
+    only in when they were fetched (the archive identifies a record by its answers' bodies)."""
+    assert run(tmp_path, sample_server, instance, tags=AAPL).success
+    age_actions(tmp_path, sample_server, days=8)  # due again: fetched, and the same events come
+    again = run(tmp_path, sample_server, instance, tags=AAPL)
+    assert again.success and statuses(again)["AAPL"].startswith("fetched"), statuses(again)
+    archive = tmp_path / "objects" / "corporate_actions" / "_history" / "AAPL"
+    assert len(list(archive.iterdir())) == 1
