@@ -1,6 +1,7 @@
 """Cleaned daily prices and their quarantine: each symbol's answer validated, merged into the
 stored history, adjusted for corporate actions, and checked."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -105,23 +106,14 @@ def cleaned_daily_prices(
     judged: dict[str, Judged] = {}
     for symbol in raw_quotes:
         read = history_store.read(CLEANED_KEY, symbol, definition)
-        stored = None if read is None else read.value
         actions = history_store.read(ACTIONS_KEY, symbol, ACTIONS_FORMAT, as_frame=False)
         actions = known_actions(None if actions is None else actions.value)
-        try:
-            if config.replay:  # from every archived answer, oldest first
-                base, answers = None, (a.answer for a in archived_answers(store, symbol))
-            else:
-                base, answers = stored, [Answer.from_record(raw_quotes[symbol])]
-            update = update_history(base, answers, actions, most_plausible_price=limit)
-            judged[symbol] = judge(read, update, replay=config.replay)
-        except NoValidRows as error:
-            judged[symbol] = hold_back(read, error.quarantine, clean_rows=0)
-        except NoArchivedAnswers as error:  # the same on a retry: none
-            raise dg.Failure(
-                description=str(error), metadata={"symbol": symbol}, allow_retries=False
-            ) from None
-        outcome = judged[symbol]
+        if config.replay:  # from every archived answer, oldest first
+            answers = (a.answer for a in archived_answers(store, symbol))
+        else:
+            answers = [Answer.from_record(raw_quotes[symbol])]
+        judged[symbol] = outcome = _judge_symbol(symbol, read, answers, actions, limit,
+                                                 replay=config.replay)
         # Each symbol's own materialization carries its figures and its chart.
         context.add_asset_metadata(outcome.figures, asset_key=CLEANED_KEY, partition_key=symbol)
         context.add_asset_metadata(
@@ -143,6 +135,23 @@ def cleaned_daily_prices(
     )
     if held_back and not enforced:
         raise _all_held_back(judged)
+
+
+def _judge_symbol(
+    symbol: str, read: StoredValue | None, answers: Iterable[Answer], actions: dict | None,
+    most_plausible_price: float, *, replay: bool,
+) -> "Judged":
+    """The symbol's new history judged, or held back when no row of its answer is valid."""
+    base = None if replay or read is None else read.value
+    try:
+        update = update_history(base, answers, actions, most_plausible_price=most_plausible_price)
+        return judge(read, update, replay=replay)
+    except NoValidRows as error:
+        return hold_back(read, error.quarantine, clean_rows=0)
+    except NoArchivedAnswers as error:  # the same on a retry: none
+        raise dg.Failure(
+            description=str(error), metadata={"symbol": symbol}, allow_retries=False
+        ) from None
 
 
 def _all_held_back(judged: dict[str, "Judged"]) -> dg.Failure:
