@@ -26,6 +26,19 @@ def instance_of(project_dir):
         return project_instance()
 
 
+def killed_while_fetching(command: list[str], env: dict, cwd, server) -> subprocess.Popen:
+    """`command` started, then SIGKILLed once AAPL's request reached `server` (its slot held)."""
+    killed = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while not any(a.symbol == "AAPL" for a in server.arrivals()):
+        assert time.monotonic() < deadline and killed.poll() is None, killed.stdout.read()
+        time.sleep(0.1)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    return killed
+
+
 def test_a_run_killed_mid_fetch_does_not_block_the_next_one(tmp_path, sample_server):
     """Issue 16: after a SIGKILL during a fetch, `dagster instance concurrency get alphavantage`
     said "1 / 1 slots occupied" and every later run waited forever."""
@@ -34,14 +47,9 @@ def test_a_run_killed_mid_fetch_does_not_block_the_next_one(tmp_path, sample_ser
     env = {**nothing_set(), **loopback_api(sample_server.url, "test-key"),
            "ALPHAVANTAGE_REQUESTS_PER_SECOND": "0", "ALPHAVANTAGE_REQUESTS_PER_MINUTE": "0",
            "ALPHAVANTAGE_REQUESTS_PER_DAY": "0"}
-    killed = subprocess.Popen([STOCK_ASSETS, "materialize", "AAPL"], env=env, cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while not any(a.symbol == "AAPL" for a in sample_server.arrivals()):  # fetching: slot held
-        assert time.monotonic() < deadline and killed.poll() is None, killed.stdout.read()
-        time.sleep(0.1)
-    os.kill(killed.pid, signal.SIGKILL)
-    killed.wait()
+    killed = killed_while_fetching(
+        [STOCK_ASSETS, "materialize", "AAPL"], env, tmp_path, sample_server
+    )
 
     with instance_of(tmp_path) as instance:
         held = instance.event_log_storage.get_concurrency_info("alphavantage")
@@ -70,17 +78,10 @@ def test_a_killed_dagster_asset_materialize_does_not_block_the_main_command(
     sample_server.fail("AAPL", "slow")
     env = {**nothing_set(), **loopback_api(sample_server.url, "test-key")}
     dagster = str(Path(sys.executable).with_name("dagster"))
-    killed = subprocess.Popen(
+    killed = killed_while_fetching(
         [dagster, "asset", "materialize", "-m", "stock_assets.definitions", "--select",
-         "raw_quotes", "--partition", "AAPL"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         "raw_quotes", "--partition", "AAPL"], env, tmp_path, sample_server,
     )
-    deadline = time.monotonic() + 120
-    while not any(a.symbol == "AAPL" for a in sample_server.arrivals()):
-        assert time.monotonic() < deadline and killed.poll() is None, killed.stdout.read()
-        time.sleep(0.1)
-    os.kill(killed.pid, signal.SIGKILL)
-    killed.wait()
     with instance_of(tmp_path) as instance:
         assert instance.event_log_storage.get_concurrency_info("alphavantage").active_slot_count
         [stale] = instance.get_run_ids()
